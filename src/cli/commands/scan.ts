@@ -1,0 +1,303 @@
+/**
+ * `edgewatch scan`: the main job. Parses flags (nuclei conventions), validates the whole target
+ * input before anything is written, creates or resumes a scan in the store, runs it with progress
+ * and a clean Ctrl-C, and streams records to stdout (-j) and/or a file (-o).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadChecks } from '../../checks/index.js';
+import { createEngine } from '../../checks/index.js';
+import type { Config } from '../../config.js';
+import { EdgewatchError } from '../../errors.js';
+import { DEFAULT_PROBE_OPTIONS, type ProbeOptions } from '../../net/types.js';
+import { type RecordSink, createRecordSink, formatFromPath, openFileSink, type RecordFormat } from '../../report/output.js';
+import { renderReport } from '../../report/render.js';
+import { startProgress } from '../../scan/progress.js';
+import { runScan } from '../../scan/run.js';
+import { ScopeGuard } from '../../scope/index.js';
+import type { ScanRow, Store } from '../../store/types.js';
+import { spoolStdin, validateAndCount } from '../../targets/index.js';
+import type { TargetInput } from '../../targets/types.js';
+import { baseConfig, openConfiguredStore, parseIntFlag, parseNumberFlag, parsePorts } from '../context.js';
+
+export interface ScanFlags {
+  list?: string[];
+  ports?: number[];
+  scheme?: 'http' | 'https';
+  jsonl?: boolean;
+  output?: string;
+  format?: RecordFormat;
+  concurrency?: number;
+  rateLimit?: number;
+  rateLimitNet?: number;
+  excludeHosts?: string;
+  excludeFile?: string[];
+  scope?: string;
+  lab?: boolean;
+  config?: string;
+  db?: string;
+  timeout?: number;
+  totalTimeout?: number;
+  resume?: string | boolean;
+  stats?: boolean;
+  statsInterval?: number;
+  silent?: boolean;
+  label?: string;
+  checks?: string;
+  userAgent?: string;
+  summary?: boolean;
+}
+
+/** What is saved with a scan so `--resume` can rebuild the identical target stream and settings. */
+interface SavedSettings {
+  inputs: TargetInput[];
+  ports: number[];
+  scheme: 'http' | 'https';
+  concurrency: number;
+  rate_limit: number;
+  rate_limit_net: number;
+  exclude: string[];
+  exclude_files: string[];
+  allow_reserved: string[];
+  reserved: boolean;
+  probe: ProbeOptions;
+  checks: string | null;
+  version: 1;
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function registerScanCommand(program: Command): void {
+  program
+    .command('scan')
+    .summary('probe targets and classify every host (CVE-2019-19781 and the shipped checks)')
+    .description(
+      'Probe targets over HTTPS, identify Citrix ADC / Gateway appliances with their exact firmware build, and classify each for every shipped CVE check. Every target ends in exactly one record.',
+    )
+    .argument('[targets...]', 'addresses, ip:port, CIDRs, host names, `ip,name` pairs; `-` reads stdin')
+    .option('-l, --list <file>', 'file of targets (plain, masscan -oL/-oJ, zmap CSV); repeatable', collect)
+    .option('-p, --ports <ports>', 'ports for targets without one, e.g. 443,8443 (default 443)', parsePorts)
+    .option('--scheme <scheme>', 'https (default) or http')
+    .option('-j, --jsonl', 'write records as JSON Lines to stdout')
+    .option('-o, --output <file>', 'write records to a file (.jsonl or .csv)')
+    .option('--format <format>', 'record format for -o: jsonl or csv (default from the file name)')
+    .option('-c, --concurrency <n>', 'hosts probed at once (default 300)', parseIntFlag('concurrency', 1, 20000))
+    .option('--rate-limit <n>', 'new hosts per second over all targets (-rl; default unlimited)', parseNumberFlag('rate-limit', 0))
+    .option('--rate-limit-net <n>', 'new hosts per second per /24 (default unlimited)', parseNumberFlag('rate-limit-net', 0))
+    .option('--exclude-hosts <list>', 'comma-separated addresses/CIDRs never probed (-eh)')
+    .option('--exclude-file <file>', 'file of addresses/CIDRs never probed (-ef); repeatable', collect)
+    .option('--scope <cidrs>', 'CIDRs that may be probed (default: EDGEWATCH_SCOPE); required')
+    .option('--lab', 'lab profile: lift loopback from the reserved-range exclusions to scan `edgewatch lab`')
+    .option('--config <file>', 'YAML config file')
+    .option('--db <file>', 'SQLite database file (default edgewatch.db, or EDGEWATCH_DB)')
+    .option('--timeout <seconds>', 'connect / TLS / first-byte / idle timeout in seconds (default 3/5/5/5)', parseNumberFlag('timeout', 0.05))
+    .option('--total-timeout <seconds>', 'budget for everything done with one host (default 20)', parseNumberFlag('total-timeout', 0.1))
+    .option('--resume [scan]', 'resume an interrupted scan (default: the latest unfinished one)')
+    .option('--stats', 'print periodic progress lines even on a terminal')
+    .option('--stats-interval <seconds>', 'seconds between progress lines without a terminal (-si; default 5)', parseNumberFlag('stats-interval', 0))
+    .option('--silent', 'no progress output')
+    .option('--label <text>', 'a label stored with the scan, e.g. "day 0"')
+    .option('--checks <dir>', 'directory of check files (default: the shipped pack)')
+    .option('--user-agent <ua>', 'User-Agent header (default identifies edgewatch)')
+    .option('--no-summary', 'do not print the summary table at the end')
+    .action(async (targets: string[], flags: ScanFlags) => {
+      process.exitCode = await scanCommand(targets, flags);
+    });
+}
+
+function probeFromConfig(cfg: Config, flags: ScanFlags): ProbeOptions {
+  const t = cfg.timeouts;
+  const probe: ProbeOptions = {
+    ...DEFAULT_PROBE_OPTIONS,
+    tls: cfg.scheme === 'https',
+    connectTimeoutMs: t.connect,
+    tlsTimeoutMs: t.tls,
+    firstByteTimeoutMs: t.first_byte,
+    idleTimeoutMs: t.idle,
+    totalTimeoutMs: t.total,
+    maxBodyBytes: cfg.read_cap.body,
+    maxHostBytes: cfg.read_cap.host,
+    userAgent: cfg.user_agent ?? DEFAULT_PROBE_OPTIONS.userAgent,
+  };
+  if (flags.timeout !== undefined) {
+    const ms = Math.round(flags.timeout * 1000);
+    probe.connectTimeoutMs = probe.tlsTimeoutMs = probe.firstByteTimeoutMs = probe.idleTimeoutMs = ms;
+    probe.closeDelimitedGraceMs = Math.min(probe.closeDelimitedGraceMs, ms);
+  }
+  if (flags.totalTimeout !== undefined) probe.totalTimeoutMs = Math.round(flags.totalTimeout * 1000);
+  return probe;
+}
+
+async function findResumable(store: Store, id: string | boolean): Promise<ScanRow> {
+  if (typeof id === 'string') {
+    const s = await store.getScan(id);
+    if (!s) throw new EdgewatchError('EW_SCAN_NOT_FOUND', `no scan with id ${id}`);
+    if (s.state === 'finished') throw new EdgewatchError('EW_SCAN_FINISHED', `scan ${id} already finished; nothing to resume`);
+    return s;
+  }
+  const open = (await store.listScans()).find((s) => s.state !== 'finished');
+  if (!open) throw new EdgewatchError('EW_SCAN_NOT_FOUND', 'no unfinished scan to resume');
+  return open;
+}
+
+export async function scanCommand(targets: string[], flags: ScanFlags): Promise<number> {
+  const flagLayer: Partial<Config> = {};
+  if (flags.scope) flagLayer.scope = flags.scope.split(/[\s,]+/).filter(Boolean);
+  if (flags.excludeHosts) flagLayer.exclude = flags.excludeHosts.split(/[\s,]+/).filter(Boolean);
+  if (flags.excludeFile) flagLayer.exclude_files = flags.excludeFile.map((f) => resolve(f));
+  if (flags.ports) flagLayer.ports = flags.ports;
+  if (flags.scheme) {
+    if (flags.scheme !== 'http' && flags.scheme !== 'https') throw new EdgewatchError('EW_CLI_USAGE', '--scheme must be http or https');
+    flagLayer.scheme = flags.scheme;
+  }
+  if (flags.concurrency) flagLayer.concurrency = flags.concurrency;
+  if (flags.rateLimit !== undefined) flagLayer.rate_limit = flags.rateLimit;
+  if (flags.rateLimitNet !== undefined) flagLayer.rate_limit_net = flags.rateLimitNet;
+  if (flags.checks) flagLayer.checks = resolve(flags.checks);
+  if (flags.userAgent) flagLayer.user_agent = flags.userAgent;
+  const cfg = baseConfig(flags, flagLayer);
+
+  const store = await openConfiguredStore(cfg);
+  try {
+    let scan: ScanRow;
+    let settings: SavedSettings;
+    let done: Set<number> | undefined;
+    if (flags.resume !== undefined && flags.resume !== false) {
+      if (targets.length || flags.list?.length) throw new EdgewatchError('EW_CLI_USAGE', '--resume takes the targets saved with the scan; do not give targets');
+      scan = await findResumable(store, flags.resume);
+      settings = scan.settings as unknown as SavedSettings;
+      done = (await store.doneSeqs(scan.id)) as Set<number>;
+      process.stderr.write(`[edgewatch] resuming scan ${scan.id}: ${scan.done} of ${scan.total ?? '?'} targets already recorded\n`);
+    } else {
+      const inputs: TargetInput[] = [];
+      for (const t of targets) inputs.push(t === '-' ? { kind: 'stdin' } : { kind: 'arg', value: t });
+      for (const f of flags.list ?? []) inputs.push({ kind: 'file', path: resolve(f) });
+      if (inputs.length === 0 && !process.stdin.isTTY) inputs.push({ kind: 'stdin' });
+      if (inputs.length === 0) throw new EdgewatchError('EW_CLI_USAGE', 'no targets: give addresses/CIDRs, -l FILE, or pipe them on stdin');
+      // stdin is spooled to a file beside the database so that the scan can be resumed.
+      const spoolDir = join(dirname(resolve(cfg.db)), '.edgewatch-spool');
+      for (let i = 0; i < inputs.length; i++) {
+        if (inputs[i].kind === 'stdin') {
+          await mkdir(spoolDir, { recursive: true });
+          inputs[i] = { kind: 'file', path: await spoolStdin(spoolDir) };
+        }
+      }
+      settings = {
+        inputs,
+        ports: cfg.ports,
+        scheme: cfg.scheme,
+        concurrency: cfg.concurrency,
+        rate_limit: cfg.rate_limit,
+        rate_limit_net: cfg.rate_limit_net,
+        exclude: cfg.exclude,
+        exclude_files: cfg.exclude_files,
+        allow_reserved: cfg.allow_reserved,
+        reserved: cfg.reserved,
+        probe: probeFromConfig(cfg, flags),
+        checks: cfg.checks ?? null,
+        version: 1,
+      };
+      // Validate every input line before anything is written: bad input leaves nothing behind.
+      const { total } = await validateAndCount(inputs, { ports: settings.ports });
+      scan = await store.createScan({ label: flags.label ?? null, settings: settings as unknown as Record<string, unknown>, total });
+    }
+    for (const input of settings.inputs) {
+      if (input.kind === 'file' && !existsSync(input.path)) throw new EdgewatchError('EW_TARGET_FILE', `target file is gone: ${input.path}`);
+    }
+
+    // The scope is taken from the current flags/environment (never from the saved scan), so a
+    // resumed scan can only be narrower than what the operator allows now.
+    const scope = new ScopeGuard({
+      scope: cfg.scope,
+      exclude: [...new Set([...settings.exclude, ...cfg.exclude])],
+      excludeFiles: [...new Set([...settings.exclude_files, ...cfg.exclude_files])],
+      applyReserved: settings.reserved && cfg.reserved,
+      allowReserved: settings.allow_reserved.filter((r) => cfg.allow_reserved.includes(r)),
+    });
+    const checks = await loadChecks(settings.checks ?? undefined);
+    const engine = createEngine(checks);
+    const cves = [...new Set(checks.flatMap((c) => c.info.cves ?? []))];
+
+    const sinks: RecordSink[] = [];
+    if (flags.jsonl) sinks.push(createRecordSink(process.stdout, 'jsonl', cves));
+    if (flags.output) sinks.push(openFileSink(resolve(flags.output), flags.format ?? formatFromPath(flags.output), cves));
+    if (done && done.size > 0 && sinks.length) {
+      // Re-emit what was stored before the interruption, so the output holds the exact record set.
+      for await (const r of store.iterateRecords(scan.id)) for (const s of sinks) await s.write([r]);
+    }
+
+    const ac = new AbortController();
+    let interrupts = 0;
+    const onSignal = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      process.stderr.write('\n[edgewatch] stopping: finishing writes (Ctrl-C again to quit at once)…\n');
+      ac.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    let refusedShown = 0;
+    const handle = runScan({
+      scanId: scan.id,
+      inputs: settings.inputs,
+      ports: settings.ports,
+      scheme: settings.scheme,
+      concurrency: settings.concurrency,
+      rateLimit: settings.rate_limit,
+      rateLimitNet: settings.rate_limit_net,
+      probe: settings.probe,
+      scope,
+      engine,
+      store,
+      done,
+      signal: ac.signal,
+      onRefused: (t, why) => {
+        if (refusedShown++ < 20) process.stderr.write(`[edgewatch] REFUSED ${t}: ${why} — no packet sent\n`);
+        else if (refusedShown === 21) process.stderr.write('[edgewatch] (further refusals not shown; they are recorded as out_of_scope)\n');
+      },
+      onCommitted: async (records) => {
+        for (const s of sinks) await s.write(records);
+      },
+    });
+    const tty = Boolean(process.stderr.isTTY) && !flags.stats;
+    const progress = flags.silent
+      ? null
+      : startProgress({
+          scanId: scan.id,
+          total: scan.total,
+          previouslyDone: done?.size ?? 0,
+          counters: handle.counters,
+          tty,
+          intervalMs: Math.round((flags.statsInterval ?? 5) * 1000),
+        });
+    let result: Awaited<typeof handle.done>;
+    try {
+      result = await handle.done;
+    } finally {
+      progress?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      for (const s of sinks) await s.close();
+    }
+    if (!result.completed) {
+      await store.setScanState(scan.id, 'interrupted');
+      process.stderr.write(
+        `[edgewatch] scan ${scan.id} interrupted; ${result.counters.recorded} records written this run. Resume with:\n  edgewatch scan --resume ${scan.id}${flags.db ? ` --db ${flags.db}` : ''}\n`,
+      );
+      return 130;
+    }
+    await store.setScanState(scan.id, 'finished');
+    if (!flags.jsonl && flags.summary !== false) {
+      process.stdout.write(renderReport(await store.report(scan.id), 'table'));
+    }
+    process.stderr.write(`[edgewatch] scan ${scan.id} finished: ${result.counters.recorded} records this run (database ${cfg.db})\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

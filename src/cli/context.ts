@@ -1,0 +1,65 @@
+/**
+ * Shared CLI plumbing: resolving the config layers from flags, opening the store, printing errors.
+ */
+import { resolve } from 'node:path';
+import { type Config, LAB_PROFILE, loadConfigFile, resolveConfig } from '../config.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+
+export interface CommonFlags {
+  config?: string;
+  db?: string;
+  lab?: boolean;
+}
+
+export function envLayer(): Partial<Config> {
+  const layer: Partial<Config> = {};
+  if (process.env.EDGEWATCH_SCOPE) layer.scope = process.env.EDGEWATCH_SCOPE.split(/[\s,]+/).filter(Boolean);
+  if (process.env.EDGEWATCH_DB) layer.db = process.env.EDGEWATCH_DB;
+  return layer;
+}
+
+export function baseConfig(flags: CommonFlags, flagLayer: Partial<Config> = {}): Config {
+  return resolveConfig(
+    flags.lab ? LAB_PROFILE : undefined,
+    flags.config ? loadConfigFile(flags.config) : undefined,
+    envLayer(),
+    flags.db ? { db: flags.db } : undefined,
+    flagLayer,
+  );
+}
+
+export async function openConfiguredStore(cfg: Config): Promise<Store> {
+  const db = cfg.db;
+  if (/^postgres(ql)?:\/\//.test(db)) return openStore({ dialect: 'postgres', url: db });
+  return openStore({ dialect: 'sqlite', file: resolve(db) });
+}
+
+export function parseIntFlag(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+export function parseNumberFlag(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+export function parsePorts(v: string): number[] {
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`bad port list "${v}"`);
+    const a = Number(m[1]);
+    const b = m[2] ? Number(m[2]) : a;
+    if (a < 1 || b > 65535 || b < a || b - a > 65535) throw new Error(`bad port range "${part}"`);
+    for (let p = a; p <= b; p++) out.push(p);
+  }
+  return out;
+}

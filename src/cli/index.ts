@@ -1,0 +1,61 @@
+/**
+ * The edgewatch command line: a thin edge. Parses argv (nuclei-style flags rewritten first),
+ * dispatches to commands/, and maps EdgewatchError to a message and an exit status
+ * (0 ok, 1 findings where a command defines it, 2 could not run, 130 interrupted).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isEdgewatchError } from '../errors.js';
+import { rewriteNucleiFlags } from './argv.js';
+import { registerChecksCommand } from './commands/checks.js';
+import { registerLabCommand } from './commands/lab.js';
+import { registerResultCommands } from './commands/results.js';
+import { registerScanCommand } from './commands/scan.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('edgewatch')
+    .description(
+      'Find, classify and follow up exposed edge appliances on the day a vulnerability is mass-exploited.\nReference case: Citrix ADC / Gateway CVE-2019-19781. Traffic goes only to the configured scope (--scope or EDGEWATCH_SCOPE).',
+    )
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerScanCommand(program);
+  registerResultCommands(program);
+  registerLabCommand(program);
+  registerChecksCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(rewriteNucleiFlags(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isEdgewatchError(e)) {
+      process.stderr.write(`edgewatch: error ${e.code}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`edgewatch: internal error: ${(e as Error)?.stack ?? e}\n`);
+    return 2;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && /cli[\\/]index\.ts$/.test(process.argv[1]);
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`edgewatch: ${e?.stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * SQLite dialect factory (better-sqlite3, the embedded default): one file, WAL, synchronous=NORMAL,
+ * foreign keys on, busy timeout. Owns every SQLite-specific setting; shared code sees only the
+ * capability flags and the synchronous statement handle.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteDialect } from 'kysely';
+import type { DialectAdapter } from 'kysely';
+import { EdgewatchError } from '../errors.js';
+import type { StoreDialect, SyncHandle } from './dialect.js';
+import type { Database } from './schema.js';
+import type { StoreCapabilities } from './types.js';
+
+/** How long a writer waits for another process's lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+/** Page cache per connection (negative = KiB). */
+const CACHE_KIB = 32_768;
+
+const SQLITE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  returning: true,
+  concurrentWriters: false,
+  jsonb: false,
+  maxBindParams: 32_766,
+  identityColumns: false,
+  syncStatements: true,
+});
+
+/** SQLite does run DDL inside transactions; Kysely's adapter says no, which would leave a
+ * half-applied migration after a crash. This adapter lets the Migrator wrap each run in one. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class StoreSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/** Open (creating when missing) the SQLite store file. Throws EW_STORE_OPEN with the path. */
+export function openSqliteDialect(file: string): StoreDialect {
+  const inMemory = file === ':memory:';
+  const path = inMemory ? file : resolve(file);
+  let handle: BetterSqlite3.Database | undefined;
+  try {
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    handle = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+    // journal_mode reads the header: a file that is not a database fails here, not later.
+    const mode = handle.pragma('journal_mode = WAL', { simple: true });
+    if (!inMemory && String(mode).toLowerCase() !== 'wal') {
+      throw new Error(`could not switch to WAL journal mode (got ${String(mode)})`);
+    }
+    handle.pragma('synchronous = NORMAL');
+    handle.pragma('foreign_keys = ON');
+    handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    handle.pragma(`cache_size = -${CACHE_KIB}`);
+    handle.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (cause) {
+    handle?.close();
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new EdgewatchError('EW_STORE_OPEN', `cannot open SQLite store: ${msg}`, { file: path, cause });
+  }
+  const db = new Kysely<Database>({ dialect: new StoreSqliteDialect({ database: handle }) });
+  const sync: SyncHandle = {
+    prepare: (sql) => handle.prepare(sql),
+    transaction: <T>(fn: () => T) => handle.transaction(fn) as () => T,
+  };
+  return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };
+}
