@@ -4,8 +4,9 @@
  * rules that turn them into a product identification, a version, or a CVE classification.
  * The format is documented in docs/check-format.md.
  */
-import type { CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
+
 import type { HostSession } from '../net/types.js';
+import type { CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
 
 export type CheckKind = 'fingerprint' | 'cve';
 

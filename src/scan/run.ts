@@ -126,7 +126,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
     }
     const verdict = o.scope.check(ip);
     if (!verdict.allowed) {
-      const why = `${verdict.reason} (${verdict.rule})`;
+      const why = `${verdict.reason}: ${verdict.rule}${verdict.source ? ` (${verdict.source})` : ''}`;
       o.onRefused?.(hostLabel({ ...t, ip }), why);
       return failureRecord(base, 'out_of_scope', why);
     }

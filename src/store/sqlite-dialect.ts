@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect } from 'kysely';
 import type { DialectAdapter } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect } from 'kysely';
 import { EdgewatchError } from '../errors.js';
 import type { StoreDialect, SyncHandle } from './dialect.js';
 import type { Database } from './schema.js';
@@ -45,10 +45,11 @@ class StoreSqliteDialect extends SqliteDialect {
 export function openSqliteDialect(file: string): StoreDialect {
   const inMemory = file === ':memory:';
   const path = inMemory ? file : resolve(file);
-  let handle: BetterSqlite3.Database | undefined;
+  let opened: BetterSqlite3.Database | undefined;
   try {
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    handle = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+    opened = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
+    const handle = opened;
     // journal_mode reads the header: a file that is not a database fails here, not later.
     const mode = handle.pragma('journal_mode = WAL', { simple: true });
     if (!inMemory && String(mode).toLowerCase() !== 'wal') {
@@ -60,14 +61,20 @@ export function openSqliteDialect(file: string): StoreDialect {
     handle.pragma(`cache_size = -${CACHE_KIB}`);
     handle.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
-    handle?.close();
+    opened?.close();
     const msg = cause instanceof Error ? cause.message : String(cause);
     throw new EdgewatchError('EW_STORE_OPEN', `cannot open SQLite store: ${msg}`, { file: path, cause });
   }
+  const handle = opened;
   const db = new Kysely<Database>({ dialect: new StoreSqliteDialect({ database: handle }) });
   const sync: SyncHandle = {
     prepare: (sql) => handle.prepare(sql),
-    transaction: <T>(fn: () => T) => handle.transaction(fn) as () => T,
+    // IMMEDIATE: take the write lock at BEGIN, so another process makes us wait (busy timeout)
+    // instead of failing when a read transaction tries to upgrade.
+    transaction: <T>(fn: () => T) => {
+      const tx = handle.transaction(fn);
+      return () => tx.immediate() as T;
+    },
   };
   return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };
 }

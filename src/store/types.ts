@@ -3,11 +3,11 @@
  * findings. SQLite (better-sqlite3) is the embedded default; the same Kysely queries will run on
  * PostgreSQL. Repositories read capability flags, never dialect names.
  */
+import type { Kysely } from 'kysely';
 import type { CveState, ScanRecord } from '../scan/record.js';
+import type { Database } from './schema.js';
 
-export type StoreConfig =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'postgres'; url: string; pool?: number };
+export type StoreConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; pool?: number };
 
 /**
  * What the dialect under the store can do. Shared store code branches on these flags, never on a
@@ -53,10 +53,14 @@ export interface CountRow {
   count: number;
 }
 
+/** Counts for one scan (each list sorted by count, largest first), aggregated in SQL. */
 export interface ScanReport {
   scan: ScanRow;
+  /** All observations by status. */
   byStatus: CountRow[];
+  /** Observations that have a reason (unreachable / error), by reason. */
   byReason: CountRow[];
+  /** Reachable (`ok`) observations by product; key null = answered but not a known product. */
   byProduct: CountRow[];
   /** Per CVE: classification → count. */
   byCve: Record<string, CountRow[]>;
@@ -85,8 +89,17 @@ export interface DiffRow {
   change: DiffChange;
 }
 
+/**
+ * The store. Methods given an unknown scan id throw EW_STORE_SCAN_NOT_FOUND (getScan returns
+ * undefined instead); bad input throws EW_STORE_BAD_INPUT / EW_STORE_BAD_RECORD.
+ */
 export interface Store {
   readonly capabilities: StoreCapabilities;
+  /**
+   * The typed Kysely instance on the store's connection, for repositories added by later issues
+   * (enrichment, cases) that bring their own migrations. SQLite has one connection: share this one.
+   */
+  readonly db: Kysely<Database>;
   createScan(input: { label?: string | null; settings: Record<string, unknown>; total?: number | null }): Promise<ScanRow>;
   getScan(id: string): Promise<ScanRow | undefined>;
   /** Most recent first. */
@@ -110,7 +123,13 @@ export interface Store {
    */
   iterateRecords(scanId: string): AsyncIterable<ScanRecord>;
   report(scanId: string): Promise<ScanReport>;
-  /** What changed between two scans, per host and CVE. Unreachable is never read as fixed. */
+  /**
+   * What changed between two scans, per host and CVE (every pair with a finding in either scan; a
+   * host seen twice in one scan counts by its later observation). Unreachable is never read as
+   * fixed: classified → unreachable/error is `gone_unreachable`; unreachable/error → anything
+   * classified is `back_reachable`; a side without the host or without that CVE is `absent`
+   * (change `other`). Ordered by ip, port, host, cve.
+   */
   diff(scanA: string, scanB: string): Promise<DiffRow[]>;
   close(): Promise<void>;
 }

@@ -16,10 +16,32 @@ export interface Target {
 
 export type TargetInput =
   | { kind: 'arg'; value: string }
-  | { kind: 'file'; path: string }
+  | {
+      kind: 'file';
+      path: string;
+      /** Name used in error messages instead of `path` (e.g. `stdin` for a spooled stdin copy). */
+      label?: string;
+    }
   | { kind: 'stdin' };
+
+/**
+ * Input file formats. `auto` (default) detects from the first meaningful line:
+ * `list` (addresses, CIDRs, ranges, names, `ip,name[,port]`, URLs), `masscan-list` (-oL),
+ * `masscan-json` (-oJ), `zmap-csv` (header with `saddr`), `url` (nuclei/httpx URL lines; same
+ * parser as `list`).
+ */
+export type TargetFormat = 'auto' | 'list' | 'masscan-list' | 'masscan-json' | 'zmap-csv' | 'url';
 
 export interface TargetReadOptions {
   /** Ports used for entries that carry none (`-p`); default [443]. */
   ports: number[];
+  /** Format of file/stdin inputs; default `auto`. Arguments are always `list` entries. */
+  format?: TargetFormat;
+  /** Longest accepted input line in bytes; default 4096. */
+  maxLineBytes?: number;
+  /**
+   * Skip targets with seq below this (resume low-water mark). Ranges are skipped arithmetically,
+   * so resuming deep into a /8 does not re-generate the skipped addresses. Default 0.
+   */
+  fromSeq?: number;
 }

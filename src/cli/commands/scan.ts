@@ -163,7 +163,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
 
   const store = await openConfiguredStore(cfg);
   try {
-    let scan: ScanRow;
+    let scan: ScanRow | undefined;
     let settings: SavedSettings;
     let done: Set<number> | undefined;
     if (flags.resume !== undefined && flags.resume !== false) {
@@ -201,9 +201,6 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
         checks: cfg.checks ?? null,
         version: 1,
       };
-      // Validate every input line before anything is written: bad input leaves nothing behind.
-      const { total } = await validateAndCount(inputs, { ports: settings.ports });
-      scan = await store.createScan({ label: flags.label ?? null, settings: settings as unknown as Record<string, unknown>, total });
     }
     for (const input of settings.inputs) {
       if (input.kind === 'file' && !existsSync(input.path)) throw new EdgewatchError('EW_TARGET_FILE', `target file is gone: ${input.path}`);
@@ -221,6 +218,11 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
     const checks = await loadChecks(settings.checks ?? undefined);
     const engine = createEngine(checks);
     const cves = [...new Set(checks.flatMap((c) => c.info.cves ?? []))];
+    if (!scan) {
+      // Validate every input line before anything is written: bad input leaves nothing behind.
+      const { total } = await validateAndCount(settings.inputs, { ports: settings.ports });
+      scan = await store.createScan({ label: flags.label ?? null, settings: settings as unknown as Record<string, unknown>, total });
+    }
 
     const sinks: RecordSink[] = [];
     if (flags.jsonl) sinks.push(createRecordSink(process.stdout, 'jsonl', cves));
@@ -295,7 +297,11 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
     if (!flags.jsonl && flags.summary !== false) {
       process.stdout.write(renderReport(await store.report(scan.id), 'table'));
     }
-    process.stderr.write(`[edgewatch] scan ${scan.id} finished: ${result.counters.recorded} records this run (database ${cfg.db})\n`);
+    const ru = process.resourceUsage();
+    const cpu = (ru.userCPUTime + ru.systemCPUTime) / 1e6;
+    process.stderr.write(
+      `[edgewatch] scan ${scan.id} finished: ${result.counters.recorded} records this run, cpu ${cpu.toFixed(2)} s, peak RSS ${Math.round(ru.maxRSS / 1024)} MB (database ${cfg.db})\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench [-- NAME …]`: end-to-end benchmarks that print figures (not timed tests).
+ * Everything runs on this machine: the lab in one child process, the scanner in another, traffic
+ * only on 127.0.0.0/8. Every loop is bounded in count and time.
+ *
+ *   citrix-cpu   full Citrix check, scanner CPU per Citrix host (lab of Citrix personas only)
+ *   throughput   hosts/s end to end on a 65,536-host lab with the default mix
+ *   stream       1,048,576 targets streamed (no listeners: refused), peak RSS
+ *   baseline     naive curl under xargs -P with the same requests, ratio to edgewatch
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'edgewatch.js');
+const OUT = join(ROOT, 'bench', 'out');
+mkdirSync(OUT, { recursive: true });
+const ENV = { ...process.env, EDGEWATCH_SCOPE: '127.0.0.0/8' };
+
+interface LabHandle {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startLab(range: string, port: number, extra: string[] = []): Promise<LabHandle> {
+  const truth = join(OUT, `truth-${port}.jsonl`);
+  rmSync(truth, { force: true });
+  const child = spawn(process.execPath, [BIN, 'lab', '--range', range, '--https-port', String(port), '--http-port', '0', '--truth', truth, ...extra], {
+    env: ENV,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const end = Date.now() + 120_000;
+  while (!existsSync(truth)) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error('lab did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface ScanFigures {
+  seconds: number;
+  records: number;
+  cpu: number;
+  rssMb: number;
+}
+
+function scan(args: string[]): Promise<ScanFigures> {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const db = join(OUT, `bench-${Date.now()}.db`);
+    const child = spawn(process.execPath, [BIN, 'scan', '--lab', '--scope', '127.0.0.0/8', '--db', db, '--silent', '--no-summary', ...args], {
+      env: ENV,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+      const m = /finished: (\d+) records this run, cpu ([\d.]+) s, peak RSS (\d+) MB/.exec(err);
+      if (code !== 0 || !m) return rej(new Error(`scan failed (${code}): ${err.slice(-2000)}`));
+      res({ seconds, records: Number(m[1]), cpu: Number(m[2]), rssMb: Number(m[3]) });
+    });
+  });
+}
+
+const lines: string[] = [];
+function report(s: string): void {
+  lines.push(s);
+  console.log(s);
+}
+
+const CITRIX_MIX = { 'citrix-vulnerable-12.1': 2, 'citrix-vulnerable-13.0': 2, 'citrix-mitigated': 3, 'citrix-patched-first': 2, 'citrix-patched-later': 1 };
+
+async function citrixCpu(): Promise<void> {
+  const mix = join(OUT, 'citrix-mix.json');
+  writeFileSync(mix, JSON.stringify(CITRIX_MIX));
+  const lab = await startLab('127.40.0.0/18', 24443, ['--mix', mix, '--listen', 'wildcard']);
+  try {
+    const f = await scan(['127.40.0.0/18', '-p', '24443', '-c', '200']);
+    report(
+      `citrix-cpu: ${f.records} Citrix hosts (vulnerable/mitigated/patched) in ${f.seconds.toFixed(1)} s = ${(f.records / f.seconds).toFixed(0)} hosts/s; scanner CPU ${((f.cpu * 1000) / f.records).toFixed(3)} ms/host (whole process, incl. start-up and SQLite writes); peak RSS ${f.rssMb} MB`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
+
+async function throughput(): Promise<void> {
+  const lab = await startLab('127.41.0.0/16', 24444, ['--listen', 'wildcard']);
+  try {
+    const f = await scan(['127.41.0.0/16', '-p', '24444', '-c', '1000', '--timeout', '3', '--total-timeout', '10']);
+    report(
+      `throughput: ${f.records} hosts (default mix) in ${f.seconds.toFixed(1)} s = ${(f.records / f.seconds).toFixed(0)} hosts/s end to end; scanner CPU ${((f.cpu * 1000) / f.records).toFixed(3)} ms/host; peak RSS ${f.rssMb} MB`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
+
+async function stream(): Promise<void> {
+  const f = await scan(['127.64.0.0/12', '-p', '24445', '-c', '2000', '--timeout', '2']);
+  report(
+    `stream: ${f.records} targets (refused ports) in ${f.seconds.toFixed(1)} s = ${(f.records / f.seconds).toFixed(0)} targets/s; peak RSS ${f.rssMb} MB; scanner CPU ${((f.cpu * 1e6) / f.records).toFixed(1)} µs/target`,
+  );
+}
+
+async function baseline(): Promise<void> {
+  const mix = join(OUT, 'citrix-mix.json');
+  writeFileSync(mix, JSON.stringify(CITRIX_MIX));
+  const lab = await startLab('127.42.0.0/21', 24446, ['--mix', mix, '--listen', 'wildcard']);
+  try {
+    const n = 2048;
+    const ips: string[] = [];
+    for (let i = 0; i < n; i++) ips.push(`127.42.${i >> 8}.${i & 255}`);
+    const list = join(OUT, 'baseline-ips.txt');
+    writeFileSync(list, `${ips.join('\n')}\n`);
+    const paths = ['/vpn/index.html', '/vpn/js/rdx/core/lang/rdx_en.json.gz', '/vpn/js/edgewatch-probe-absent.js', '/vpn/../vpns/cfg/smb.conf'];
+    // The same requests with curl: one curl per host (reusing its connection for the GETs), plus
+    // the HEAD, as nuclei-era one-liners do; --path-as-is keeps the traversal.
+    const script = `ip="$1"; curl -sk --path-as-is --max-time 5 -o /dev/null ${paths.map((p) => `"https://$ip:24446${p}"`).join(' ')}; curl -sk --path-as-is --max-time 5 -I -o /dev/null "https://$ip:24446/vpn/../vpns/cfg/smb.conf"`;
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync('bash', ['-c', `xargs -P 64 -n 1 bash -c '${script.replace(/'/g, "'\\''")}' _ < ${list}`], { stdio: 'ignore', timeout: 600_000 });
+    const curlSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) report(`baseline: curl run exited ${r.status}`);
+    const f = await scan(['-l', list, '-p', '24446', '-c', '200']);
+    report(
+      `baseline: ${n} Citrix hosts — curl under xargs -P 64: ${curlSec.toFixed(1)} s (${(n / curlSec).toFixed(0)} hosts/s); edgewatch: ${f.seconds.toFixed(1)} s (${(n / f.seconds).toFixed(0)} hosts/s); edgewatch is ${(curlSec / f.seconds).toFixed(1)}× faster, and classifies`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
+
+const ALL: Record<string, () => Promise<void>> = { 'citrix-cpu': citrixCpu, throughput, stream, baseline };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(ALL)) {
+  const fn = ALL[name];
+  if (!fn) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(ALL).join(', ')}`);
+    process.exit(2);
+  }
+  await fn();
+}
+writeFileSync(join(OUT, 'last-run.txt'), `${new Date().toISOString()}\n${lines.join('\n')}\n`);

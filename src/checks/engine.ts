@@ -1,0 +1,300 @@
+/**
+ * The check engine: runs compiled checks against one host over its HostSession.
+ *
+ * Order: fingerprint checks (their `when` may read live facts such as `version` and
+ * `product_confidence` computed from the signals so far), then each cve check whose
+ * `requires.product` matches the identified product (otherwise the CVE is `not_applicable` and
+ * nothing is sent). Identical requests (method + path + headers) are sent once per host and
+ * their response (or failure) is reused by every check that asks for them.
+ *
+ * Failures: the session rejects with NetError-like objects carrying `.failure`. A failure of the
+ * first request (nothing answered yet) or any `too_large` failure ends the host with
+ * `verdict.failure`; other failures are recorded in the evidence, set `<request>.failed`, and the
+ * affected checks fall through their rules (usually to `unknown`).
+ */
+import { decide } from '../classify/cve.js';
+import { CONFIDENCE_RANK, type Confidence, identify, resolveVersion, type VersionResult } from '../classify/fingerprint.js';
+import { branchOf } from '../classify/versions.js';
+import type { HostSession, ProbeFailure } from '../net/types.js';
+import type { CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
+import { boundEvidence, DEFAULT_MAX_EVIDENCE, failureEvidence, responseEvidence } from './evidence.js';
+import { truthy, type Value } from './expr.js';
+import { type CheckProgram, type CveRules, type FingerprintRules, programOf, type RequestProgram } from './program.js';
+import { ResponseView } from './response.js';
+import type { Builtin, CheckEnv, Facts } from './scope.js';
+import type { CheckEngine, CompiledCheck, HostVerdict } from './types.js';
+
+/** Engine options. */
+export interface EngineOptions {
+  /** Approximate bytes of evidence kept per host (default 8 KiB). */
+  maxEvidence?: number;
+}
+
+const REASONS: ReadonlySet<string> = new Set([
+  'refused',
+  'timeout',
+  'host_unreachable',
+  'dns',
+  'tls_handshake',
+  'reset',
+  'closed',
+  'protocol',
+  'too_large',
+  'out_of_scope',
+  'internal',
+]);
+
+/** Read `err.failure` duck-typed; anything else becomes an `internal` failure. */
+export function failureOf(err: unknown): ProbeFailure {
+  const f = (err as { failure?: Partial<ProbeFailure> } | null)?.failure;
+  if (f && typeof f.reason === 'string' && REASONS.has(f.reason)) {
+    return { reason: f.reason as ReasonCode, phase: f.phase ?? 'request', detail: typeof f.detail === 'string' ? f.detail : f.reason };
+  }
+  return { reason: 'internal', phase: 'request', detail: err instanceof Error ? err.message : String(err) };
+}
+
+type Outcome = { view: ResponseView; ev: EvidenceItem } | { failure: ProbeFailure; ev: EvidenceItem };
+
+interface FingerprintOutcome {
+  check: CompiledCheck;
+  confidence: Confidence;
+  product: string | null;
+  vetoed: boolean;
+  version: VersionResult;
+}
+
+/** Live facts for a fingerprint check's `when`: computed from its signals so far. */
+class LiveFacts implements Facts {
+  constructor(
+    private readonly rules: FingerprintRules,
+    private readonly product: string,
+    private readonly env: () => CheckEnv,
+  ) {}
+  get(name: Builtin): Value {
+    const env = this.env();
+    switch (name) {
+      case 'version':
+        return resolveVersion(this.rules.version, env).version;
+      case 'branch':
+        return branchOf(resolveVersion(this.rules.version, env).version);
+      case 'build_date':
+        return resolveVersion(this.rules.version, env).buildDate;
+      case 'product_confidence':
+        return identify(this.rules.identify, env);
+      case 'product': {
+        const c = identify(this.rules.identify, env);
+        return CONFIDENCE_RANK[c] >= CONFIDENCE_RANK[this.rules.minConfidence] ? this.product : null;
+      }
+      default:
+        return null;
+    }
+  }
+  inRange(): boolean {
+    return false;
+  }
+}
+
+/** Final host facts for cve checks. */
+class HostFacts implements Facts {
+  readonly values: Record<Builtin, Value>;
+  constructor(
+    v: HostVerdict,
+    private readonly rules: CveRules,
+  ) {
+    const ans = rules.fixed ? rules.fixed.check(v.version) : { fixed: v.version === null ? null : true, fixedBuild: null };
+    this.values = {
+      version: v.version,
+      branch: branchOf(v.version),
+      build_date: v.build_date,
+      product: v.product,
+      product_confidence: v.product_confidence,
+      fixed: ans.fixed,
+      fixed_build: ans.fixedBuild,
+    };
+  }
+  get(name: Builtin): Value {
+    return this.values[name];
+  }
+  inRange(name: string): boolean {
+    return this.rules.ranges ? this.rules.ranges.contains(name, this.values.version as string | null) : false;
+  }
+}
+
+/** State of one host run. */
+class HostRun {
+  readonly cache = new Map<string, Outcome>();
+  readonly evidence: EvidenceItem[] = [];
+  answered = false;
+  sent = 0;
+  fatal: { reason: ReasonCode; detail: string } | null = null;
+
+  constructor(
+    private readonly session: HostSession,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  private async send(check: CompiledCheck, req: RequestProgram): Promise<Outcome> {
+    this.signal?.throwIfAborted();
+    this.sent++;
+    let out: Outcome;
+    try {
+      const res = await this.session.request(req.spec);
+      this.answered = true;
+      out = { view: new ResponseView(res, this.session.target), ev: responseEvidence(check.id, req.id, res) };
+    } catch (err) {
+      this.signal?.throwIfAborted();
+      const failure = failureOf(err);
+      out = { failure, ev: failureEvidence(check.id, req.id, `${req.spec.method} ${req.spec.path} HTTP/1.1`, failure) };
+      if (failure.reason === 'too_large' || (!this.answered && this.sent === 1)) {
+        this.fatal = { reason: failure.reason, detail: failure.detail };
+      }
+    }
+    this.evidence.push(out.ev);
+    this.cache.set(req.key, out);
+    return out;
+  }
+
+  /** Run a check's requests in order, filling its signal slots. */
+  async runRequests(check: CompiledCheck, prog: CheckProgram, env: CheckEnv): Promise<void> {
+    for (const req of prog.requests) {
+      if (this.fatal) return;
+      if (req.when && !truthy(req.when(env))) continue;
+      const out = this.cache.get(req.key) ?? (await this.send(check, req));
+      if ('failure' in out) {
+        env.sig[req.failedSlot] = true;
+        continue;
+      }
+      const view = out.view;
+      env.sig[req.statusSlot] = view.res.status;
+      let matched: string[] | undefined;
+      for (const m of req.matchers) {
+        const hit = m.test(view);
+        env.sig[m.slot] = hit;
+        if (hit) {
+          matched ??= [];
+          matched.push(m.name);
+        }
+      }
+      let extracted: Record<string, string> | undefined;
+      for (const x of req.extractors) {
+        const v = x.extract(view);
+        env.sig[x.slot] = v;
+        if (v !== null) {
+          extracted ??= {};
+          extracted[x.name] = v;
+        }
+      }
+      if (matched) {
+        const prev = out.ev.matched;
+        out.ev.matched = prev ? [...prev, ...matched.filter((m) => !prev.includes(m))] : matched;
+      }
+      if (extracted) out.ev.extracted = out.ev.extracted ? { ...out.ev.extracted, ...extracted } : extracted;
+    }
+  }
+}
+
+function emptyVerdict(): HostVerdict {
+  return {
+    answered: false,
+    failure: null,
+    product: null,
+    product_confidence: 'none',
+    version: null,
+    version_source: null,
+    build_date: null,
+    cve: {},
+    why: {},
+    evidence: [],
+  };
+}
+
+class Engine implements CheckEngine {
+  readonly checks: readonly CompiledCheck[];
+  private readonly fingerprints: Array<{ check: CompiledCheck; prog: CheckProgram; rules: FingerprintRules }>;
+  private readonly cves: Array<{ check: CompiledCheck; prog: CheckProgram; rules: CveRules }>;
+  private readonly maxEvidence: number;
+
+  constructor(checks: readonly CompiledCheck[], opts: EngineOptions) {
+    this.fingerprints = [];
+    this.cves = [];
+    for (const check of checks) {
+      const prog = programOf(check);
+      if (prog.fingerprint) this.fingerprints.push({ check, prog, rules: prog.fingerprint });
+      else if (prog.cve) this.cves.push({ check, prog, rules: prog.cve });
+    }
+    this.checks = [...this.fingerprints.map((f) => f.check), ...this.cves.map((c) => c.check)];
+    this.maxEvidence = opts.maxEvidence ?? DEFAULT_MAX_EVIDENCE;
+  }
+
+  async runHost(session: HostSession, signal?: AbortSignal): Promise<HostVerdict> {
+    const run = new HostRun(session, signal);
+    const v = emptyVerdict();
+    const outcomes: FingerprintOutcome[] = [];
+    for (const { check, prog, rules } of this.fingerprints) {
+      const env: CheckEnv = { sig: prog.initial.slice(), facts: null as unknown as Facts };
+      env.facts = new LiveFacts(rules, check.info.product, () => env);
+      await run.runRequests(check, prog, env);
+      const vetoed = rules.identify.veto !== null && truthy(rules.identify.veto(env));
+      const confidence = identify(rules.identify, env);
+      const product = CONFIDENCE_RANK[confidence] >= CONFIDENCE_RANK[rules.minConfidence] ? check.info.product : null;
+      outcomes.push({ check, confidence, product, vetoed, version: resolveVersion(rules.version, env) });
+      if (run.fatal) break;
+    }
+    let best: FingerprintOutcome | null = null;
+    for (const o of outcomes) if (!best || CONFIDENCE_RANK[o.confidence] > CONFIDENCE_RANK[best.confidence]) best = o;
+    if (best && best.confidence !== 'none') {
+      v.product = best.product;
+      v.product_confidence = best.confidence;
+      v.version = best.version.version;
+      v.version_source = best.version.source;
+      v.build_date = best.version.buildDate;
+    }
+    const vetoed = outcomes.some((o) => o.vetoed);
+    let disproved = false;
+
+    if (!run.fatal) {
+      for (const { check, prog, rules } of this.cves) {
+        const ids = rules.cves;
+        if (v.product !== rules.requiresProduct) {
+          const why = vetoed
+            ? `not a ${rules.requiresProduct}: the fingerprint veto fired (catch-all or look-alike server); nothing sent`
+            : `not identified as ${rules.requiresProduct} (confidence ${v.product_confidence}); nothing sent`;
+          for (const id of ids) {
+            v.cve[id] = 'not_applicable';
+            v.why[id] = why;
+          }
+          continue;
+        }
+        const facts = new HostFacts(v, rules);
+        const env: CheckEnv = { sig: prog.initial.slice(), facts };
+        await run.runRequests(check, prog, env);
+        if (run.fatal) break;
+        const d = decide(rules.decide, env, (name) => facts.values[name as Builtin] ?? null);
+        for (const id of ids) {
+          v.cve[id] = d.state as CveState;
+          v.why[id] = d.why;
+        }
+        if (d.disprovesProduct) disproved = true;
+      }
+    }
+    if (disproved) {
+      // A look-alike (e.g. a CVE honeypot): it copied the product's pages but not its behaviour.
+      v.product = null;
+      v.product_confidence = 'weak';
+      v.version = null;
+      v.version_source = null;
+      v.build_date = null;
+    }
+
+    v.answered = run.answered;
+    v.failure = run.fatal;
+    boundEvidence(run.evidence, this.maxEvidence);
+    v.evidence = run.evidence;
+    return v;
+  }
+}
+
+/** Create an engine over compiled checks (fingerprint checks run first, then cve checks). */
+export function createEngine(checks: readonly CompiledCheck[], opts: EngineOptions = {}): CheckEngine {
+  return new Engine(checks, opts);
+}

@@ -1,0 +1,117 @@
+/**
+ * `edgewatch lab`: start the emulated appliance population on loopback, print a one-line summary,
+ * advance one day on SIGUSR2 (rewriting --truth atomically), close cleanly on SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { EdgewatchError } from '../../errors.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_RANGE, type Lab, startLab } from '../../lab/index.js';
+
+interface LabFlags {
+  range?: string;
+  size?: number;
+  seed: number;
+  step: number;
+  httpsPort: number;
+  httpPort: number;
+  listen: 'auto' | 'per-address' | 'wildcard';
+  mix?: string;
+  truth?: string;
+}
+
+function intFlag(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max) {
+      throw new EdgewatchError('EW_LAB_OPTION', `${name} must be an integer from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+/** Read a mix file (YAML or JSON): a mapping persona → weight. */
+export function readMixFile(file: string): Record<string, number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new EdgewatchError('EW_LAB_MIX', `cannot read mix file ${file}`, { file, cause });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (cause) {
+    throw new EdgewatchError('EW_LAB_MIX', `mix file is not valid YAML/JSON: ${(cause as Error).message}`, { file, cause });
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    throw new EdgewatchError('EW_LAB_MIX', 'mix file must be a mapping of persona to weight', { file });
+  }
+  return data as Record<string, number>;
+}
+
+/** One-line summary: range, size, mode, ports, persona counts. */
+export function summaryLine(lab: Lab): string {
+  const counts = Object.entries(lab.personaCounts)
+    .filter(([, n]) => n > 0)
+    .map(([p, n]) => `${p}=${n}`)
+    .join(' ');
+  const ports = `https=${lab.httpsPort || 'off'} http=${lab.httpPort || 'off'}`;
+  return `lab ${lab.range} size=${lab.size} mode=${lab.mode} listeners=${lab.listeners} ${ports} seed=${lab.seed} step=${lab.step} personas: ${counts}`;
+}
+
+export function registerLabCommand(program: Command): void {
+  program
+    .command('lab')
+    .description('start an emulated population of appliances on loopback (ground truth for scanner tests)')
+    .option('--range <cidr>', `address range inside 127.0.0.0/8 (default ${DEFAULT_RANGE})`)
+    .option('--size <n>', 'use only the first n addresses of the range', intFlag('--size', 1, 16_777_216))
+    .option('--seed <n>', 'population seed', intFlag('--seed', 0, 4_294_967_295), 1)
+    .option('--step <n>', 'start at day n (0 = 12 Jan 2020)', intFlag('--step', 0, 10_000), 0)
+    .option('--https-port <port>', 'HTTPS port (0 = disabled)', intFlag('--https-port', 0, 65535), DEFAULT_HTTPS_PORT)
+    .option('--http-port <port>', 'plain HTTP port (0 = disabled)', intFlag('--http-port', 0, 65535), DEFAULT_HTTP_PORT)
+    .option('--listen <mode>', 'per-address | wildcard | auto', 'auto')
+    .option('--mix <file>', 'persona weights (YAML or JSON mapping persona → weight)')
+    .option('--truth <file>', 'write the ground truth here (JSON Lines, rewritten on every step)')
+    .action(async (flags: LabFlags) => {
+      if (!['auto', 'per-address', 'wildcard'].includes(flags.listen)) {
+        throw new EdgewatchError('EW_LAB_OPTION', `--listen must be per-address, wildcard or auto, got "${flags.listen}"`);
+      }
+      const lab = await startLab({
+        range: flags.range,
+        size: flags.size,
+        seed: flags.seed,
+        step: flags.step,
+        httpsPort: flags.httpsPort === 0 ? null : flags.httpsPort,
+        httpPort: flags.httpPort === 0 ? null : flags.httpPort,
+        listen: flags.listen,
+        mix: flags.mix ? readMixFile(flags.mix) : undefined,
+        truthFile: flags.truth,
+      });
+      process.stdout.write(`${summaryLine(lab)}\n`);
+      await new Promise<void>((resolve) => {
+        let busy = Promise.resolve();
+        const onStep = () => {
+          busy = busy
+            .then(() => lab.setStep(lab.step + 1))
+            .then(() => {
+              process.stdout.write(`lab step=${lab.step}${flags.truth ? ` truth=${flags.truth}` : ''}\n`);
+            })
+            .catch((e: unknown) => {
+              process.stderr.write(`lab: cannot advance: ${(e as Error).message}\n`);
+            });
+        };
+        const onStop = () => {
+          process.off('SIGUSR2', onStep);
+          process.off('SIGINT', onStop);
+          process.off('SIGTERM', onStop);
+          resolve();
+        };
+        process.on('SIGUSR2', onStep);
+        process.on('SIGINT', onStop);
+        process.on('SIGTERM', onStop);
+      });
+      await lab.close();
+      process.stdout.write('lab closed\n');
+    });
+}

@@ -1,0 +1,129 @@
+/**
+ * The persona catalogue: every kind of host the lab can emulate, its family (Citrix appliance,
+ * other web server, transport fault) and the default population mix. Behaviour on the wire lives
+ * in citrix.ts (Gateway emulation), others.ts (non-Citrix sites) and server.ts (faults).
+ */
+import { EdgewatchError } from '../errors.js';
+
+export const PERSONA_IDS = [
+  'refused',
+  'citrix-vulnerable-10.5',
+  'citrix-vulnerable-11.1',
+  'citrix-vulnerable-12.0',
+  'citrix-vulnerable-12.1',
+  'citrix-vulnerable-13.0',
+  'citrix-mitigated',
+  'citrix-mitigated-ineffective',
+  'citrix-patched-first',
+  'citrix-patched-later',
+  'citrix-patched-responder',
+  'citrix-absent-vulnerable',
+  'citrix-absent-fixed',
+  'citrix-csv-unknown',
+  'citrix-rfwebui',
+  'citrix-legacy-tls',
+  'citrix-http10',
+  'citrix-chunked',
+  'nginx-default',
+  'iis-default',
+  'apache-default',
+  'blog-citrix',
+  'storefront',
+  'waf',
+  'honeypot-catchall',
+  'honeypot-cve',
+  'redirect-logonpoint',
+  'tls-alert',
+  'tarpit',
+  'drip',
+  'oversized',
+  'garbage',
+] as const;
+
+/** Identifier of a persona (stable: it appears in the truth file and in mix files). */
+export type PersonaId = (typeof PERSONA_IDS)[number];
+
+/** citrix: a Citrix ADC/Gateway (any wire quirk); other: a non-Citrix site; fault: transport trouble. */
+export type PersonaFamily = 'citrix' | 'other' | 'fault';
+
+export function personaFamily(id: PersonaId): PersonaFamily {
+  if (id.startsWith('citrix-')) return 'citrix';
+  switch (id) {
+    case 'refused':
+    case 'tls-alert':
+    case 'tarpit':
+    case 'drip':
+    case 'oversized':
+    case 'garbage':
+      return 'fault';
+    default:
+      return 'other';
+  }
+}
+
+const PERSONA_SET: ReadonlySet<string> = new Set(PERSONA_IDS);
+
+export function isPersonaId(s: string): s is PersonaId {
+  return PERSONA_SET.has(s);
+}
+
+/**
+ * Default mix (weights in percent, sum 100). About 15 % refused, 49 % Citrix in day-0 proportions
+ * (vulnerable majority, then mitigated, then patched), 28 % non-Citrix, 8 % faults (tarpit and drip
+ * 0.5 % each because they cost the scanner a full timeout). Documented in src/lab/README.md.
+ */
+export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
+  refused: 15,
+  'citrix-vulnerable-10.5': 2,
+  'citrix-vulnerable-11.1': 3,
+  'citrix-vulnerable-12.0': 2,
+  'citrix-vulnerable-12.1': 9,
+  'citrix-vulnerable-13.0': 11,
+  'citrix-mitigated': 7,
+  'citrix-mitigated-ineffective': 1.5,
+  'citrix-patched-first': 3,
+  'citrix-patched-later': 3,
+  'citrix-patched-responder': 1.5,
+  'citrix-absent-vulnerable': 1.5,
+  'citrix-absent-fixed': 1,
+  'citrix-csv-unknown': 1,
+  'citrix-rfwebui': 2.5,
+  'citrix-legacy-tls': 1.5,
+  'citrix-http10': 0.75,
+  'citrix-chunked': 0.75,
+  'nginx-default': 8,
+  'iis-default': 5,
+  'apache-default': 5,
+  'blog-citrix': 2,
+  storefront: 3,
+  waf: 2,
+  'honeypot-catchall': 1,
+  'honeypot-cve': 1,
+  'redirect-logonpoint': 2,
+  'tls-alert': 1.5,
+  tarpit: 0.5,
+  drip: 0.5,
+  oversized: 0.5,
+  garbage: 1,
+};
+
+/**
+ * Validate a user mix (persona → weight). Personas not named get weight 0; at least one weight
+ * must be positive. Throws EW_LAB_MIX.
+ */
+export function normaliseMix(mix: Record<string, unknown>, file?: string): Record<PersonaId, number> {
+  const out = Object.fromEntries(PERSONA_IDS.map((p) => [p, 0])) as Record<PersonaId, number>;
+  let total = 0;
+  for (const [k, v] of Object.entries(mix)) {
+    if (!isPersonaId(k)) {
+      throw new EdgewatchError('EW_LAB_MIX', `unknown persona "${k}" in mix (known: ${PERSONA_IDS.join(', ')})`, { file });
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new EdgewatchError('EW_LAB_MIX', `weight of "${k}" must be a number ≥ 0`, { file });
+    }
+    out[k] = v;
+    total += v;
+  }
+  if (total <= 0) throw new EdgewatchError('EW_LAB_MIX', 'mix has no persona with a positive weight', { file });
+  return out;
+}

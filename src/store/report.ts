@@ -1,0 +1,90 @@
+/**
+ * report(): counts for one scan, aggregated in SQL. The observation dimensions come from a single
+ * GROUP BY over a covering index (scan_id, status, reason, product, version), rolled up per
+ * dimension by a second SQL level (UNION ALL of GROUP BYs over that small result); per-CVE counts
+ * come from findings (scan_id, cve, state …). Nothing is counted row by row in JS.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './schema.js';
+import type { CountRow, ScanReport, ScanRow } from './types.js';
+
+type Dim = 'status' | 'reason' | 'product' | 'version';
+
+function byCountDesc(a: CountRow, b: CountRow): number {
+  if (b.count !== a.count) return b.count - a.count;
+  return String(a.key ?? '').localeCompare(String(b.key ?? ''));
+}
+
+/**
+ * Dimensions: byStatus over all observations; byReason over observations with a reason;
+ * byProduct over reachable (`ok`) observations, key null = answered but not a known product;
+ * byVersion over observations with a product, key null = version unknown.
+ */
+export async function buildReport(db: Kysely<Database>, scan: ScanRow): Promise<ScanReport> {
+  const marginals = await db
+    .with('g', (qb) =>
+      qb
+        .selectFrom('observations')
+        .select(['status', 'reason', 'product', 'version', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('scan_id', '=', scan.id)
+        .groupBy(['status', 'reason', 'product', 'version']),
+    )
+    .selectFrom('g')
+    .select([
+      sql.lit<Dim>('status').as('dim'),
+      (eb) => eb.ref('status').$castTo<string | null>().as('key'),
+      (eb) => eb.fn.sum<number>('n').as('count'),
+    ])
+    .groupBy('status')
+    .unionAll((eb) =>
+      eb
+        .selectFrom('g')
+        .select([sql.lit<Dim>('reason').as('dim'), 'reason as key', (e) => e.fn.sum<number>('n').as('count')])
+        .where('reason', 'is not', null)
+        .groupBy('reason'),
+    )
+    .unionAll((eb) =>
+      eb
+        .selectFrom('g')
+        .select([sql.lit<Dim>('product').as('dim'), 'product as key', (e) => e.fn.sum<number>('n').as('count')])
+        .where('status', '=', 'ok')
+        .groupBy('product'),
+    )
+    .unionAll((eb) =>
+      eb
+        .selectFrom('g')
+        .select([sql.lit<Dim>('version').as('dim'), 'version as key', (e) => e.fn.sum<number>('n').as('count')])
+        .where('product', 'is not', null)
+        .groupBy('version'),
+    )
+    .execute();
+
+  const dims: Record<Dim, CountRow[]> = { status: [], reason: [], product: [], version: [] };
+  for (const m of marginals) dims[m.dim].push({ key: m.key, count: Number(m.count) });
+
+  const cveRows = await db
+    .selectFrom('findings')
+    .select(['cve', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('scan_id', '=', scan.id)
+    .groupBy(['cve', 'state'])
+    .execute();
+  const byCve: Record<string, CountRow[]> = {};
+  for (const r of cveRows) {
+    let list = byCve[r.cve];
+    if (list === undefined) {
+      list = [];
+      byCve[r.cve] = list;
+    }
+    list.push({ key: r.state, count: Number(r.n) });
+  }
+  for (const list of Object.values(byCve)) list.sort(byCountDesc);
+
+  return {
+    scan,
+    byStatus: dims.status.sort(byCountDesc),
+    byReason: dims.reason.sort(byCountDesc),
+    byProduct: dims.product.sort(byCountDesc),
+    byCve,
+    byVersion: dims.version.sort(byCountDesc),
+  };
+}

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { admitConnection, ipToInt, parseLabRange } from '../../src/lab/addr.js';
+import { rdxGzip, SMB_CONF } from '../../src/lab/citrix.js';
+import { loadFirmware } from '../../src/lab/firmware.js';
+import { DEFAULT_MIX, PERSONA_IDS } from '../../src/lab/personas.js';
+import { buildPopulation, remediatedShare, stateAt } from '../../src/lab/population.js';
+import { truthAll, truthLine } from '../../src/lab/truth.js';
+import { parseTarget } from '../../src/lab/uri.js';
+
+const CSV = parse(readFileSync(new URL('../../data/netscaler-versions.csv', import.meta.url), 'utf8'), { columns: true }) as Array<{
+  rdx_en_stamp: string;
+  version: string;
+  vhash: string;
+}>;
+const csvStamps = new Set(CSV.map((r) => Number(r.rdx_en_stamp)));
+const fw = loadFirmware();
+const ctx = { mode: 'per-address' as const, https: true, http: true };
+
+describe('addresses and paths', () => {
+  it('accepts only ranges inside 127.0.0.0/8', () => {
+    expect(parseLabRange('127.1.0.0/16')).toMatchObject({ cidr: '127.1.0.0/16', size: 65536 });
+    expect(parseLabRange('127.1.2.3/24', 10)).toMatchObject({ cidr: '127.1.2.0/24', size: 10 });
+    for (const bad of ['10.0.0.0/8', '0.0.0.0/0', '126.0.0.0/7', '128.0.0.0/16', '127.0.0.0/7', 'x', '127.1.0.0/33']) {
+      expect(() => parseLabRange(bad), bad).toThrow(expect.objectContaining({ code: 'EW_LAB_RANGE' }));
+    }
+  });
+
+  it('wildcard admission drops any non-loopback local or peer address', () => {
+    expect(admitConnection('127.1.0.5', '127.0.0.1')).toBe(true);
+    expect(admitConnection('::ffff:127.1.0.5', '::ffff:127.0.0.1')).toBe(true);
+    expect(admitConnection('10.0.0.5', '127.0.0.1')).toBe(false);
+    expect(admitConnection('127.1.0.5', '192.168.1.9')).toBe(false);
+    expect(admitConnection('::1', '::1')).toBe(false);
+    expect(admitConnection(undefined, '127.0.0.1')).toBe(false);
+    expect(ipToInt('127.1.0.256')).toBe(-1);
+  });
+
+  it('decodes and resolves traversal paths like Apache', () => {
+    expect(parseTarget('/vpn/../vpns/cfg/smb.conf')).toMatchObject({ resolved: '/vpns/cfg/smb.conf', traversal: true });
+    expect(parseTarget('/vpn/js/%2e./.%2e/%76pns/cfg/smb.conf')).toMatchObject({
+      decoded: '/vpn/js/../../vpns/cfg/smb.conf',
+      resolved: '/vpns/cfg/smb.conf',
+    });
+    expect(parseTarget('/vpn/../vpns/').resolved).toBe('/vpns/');
+    expect(parseTarget('/../etc/passwd').resolved).toBeNull();
+    expect(parseTarget('/a%zz').resolved).toBeNull();
+    expect(parseTarget('/vpn/index.html?x=/../..').resolved).toBe('/vpn/index.html');
+  });
+});
+
+describe('firmware facts', () => {
+  it('smb.conf is exactly 83 bytes with the three markers', () => {
+    expect(SMB_CONF.length).toBe(83);
+    expect(SMB_CONF.toString()).toContain('[global]');
+    expect(SMB_CONF.toString()).toContain('encrypt passwords');
+    expect(SMB_CONF.toString()).toContain('name resolve order');
+  });
+
+  it('rdx_en.json.gz has the gzip FNAME header with the stamp and inflates', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const g = rdxGzip(1574967982);
+    expect(g.subarray(0, 4).toString('hex')).toBe('1f8b0808');
+    expect(g.readUInt32LE(4)).toBe(1574967982);
+    expect(g.subarray(10, 22).toString('latin1')).toBe('rdx_en.json\0');
+    expect(JSON.parse(gunzipSync(g).toString())).toHaveProperty('strings');
+  });
+
+  it('classifies builds per branch as the brief says', () => {
+    const b = (v: string) => fw.get(v);
+    expect(b('13.0-47.22')).toMatchObject({ vulnerable: true, stamp: 1574967982, stampKnown: true, fingerprintable: true });
+    expect(b('13.0-47.24').vulnerable).toBe(false);
+    expect(b('12.1-55.13').vulnerable).toBe(true);
+    expect(b('12.1-55.18').vulnerable).toBe(false);
+    expect(b('11.1-63.15').vulnerable).toBe(false);
+    expect(b('12.0-63.13').vulnerable).toBe(false);
+    expect(b('10.5-70.12').vulnerable).toBe(false);
+    for (const v of ['12.1-49.23', '12.1-49.37', '12.1-50.28', '12.1-49.30', '12.1-50.20']) expect(b(v).responderIneffective, v).toBe(true);
+    for (const v of ['12.1-50.31', '12.1-51.16', '12.1-55.13', '13.0-47.22']) expect(b(v).responderIneffective, v).toBe(false);
+    // Old branches: no stamp (404), version leaks via pluginlist/epa.
+    for (const v of ['10.5-69.5', '11.1-62.8', '12.0-62.10'])
+      expect(b(v)).toMatchObject({ stamp: null, nsversionLeak: true, fingerprintable: true });
+    // Absent builds: invented stamps that are not in the CSV.
+    for (const x of [...fw.absentVulnerable, ...fw.absentFixed]) {
+      expect(x.stampKnown).toBe(false);
+      expect(csvStamps.has(x.stamp as number), x.version).toBe(false);
+    }
+    // CSV rows with version "unknown" keep their real stamp.
+    for (const x of fw.csvUnknown) expect(csvStamps.has(x.stamp as number)).toBe(true);
+    // Every known-stamp build serves the CSV stamp of its version.
+    for (const x of fw.builds.values()) {
+      if (!x.stampKnown) continue;
+      expect(
+        CSV.some((r) => r.version === x.version && Number(r.rdx_en_stamp) === x.stamp),
+        x.version,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('population', () => {
+  const range = parseLabRange('127.1.0.0/24');
+
+  it('places every persona in a 256-address population, deterministically', () => {
+    const a = buildPopulation(range, 1, { ...DEFAULT_MIX }, fw);
+    for (const p of PERSONA_IDS) expect(a.counts[p], p).toBeGreaterThan(0);
+    const b = buildPopulation(range, 1, { ...DEFAULT_MIX }, fw);
+    expect(truthAll(b, 0, ctx).map(truthLine)).toEqual(truthAll(a, 0, ctx).map(truthLine));
+    const c = buildPopulation(range, 2, { ...DEFAULT_MIX }, fw);
+    expect(truthAll(c, 0, ctx).map(truthLine)).not.toEqual(truthAll(a, 0, ctx).map(truthLine));
+  });
+
+  it('truth follows the configured state (rules of the brief)', () => {
+    const pop = buildPopulation(parseLabRange('127.1.0.0/20'), 3, { ...DEFAULT_MIX }, fw);
+    for (const t of truthAll(pop, 0, ctx)) {
+      const e = t.expect.https;
+      if (!e) throw new Error('https expected');
+      if (t.build === null) {
+        if (e.status === 'ok') expect(e.cve).toEqual({ 'CVE-2019-19781': 'not_applicable' });
+        continue;
+      }
+      const b = fw.get(t.build);
+      const cve = e.cve['CVE-2019-19781'];
+      expect(e.product).toBe('citrix-adc');
+      expect(e.version).toBe(b.fingerprintable ? b.version : null);
+      if (!b.vulnerable) expect(cve).toBe(b.fingerprintable ? 'patched' : 'unknown');
+      else if (t.mitigation === 'none' || t.mitigation === 'responder-ineffective') expect(cve).toBe('vulnerable');
+      else expect(cve).toBe('mitigated');
+      if (t.mitigation === 'responder-ineffective') expect(b.branch).toBe('12.1');
+      if (t.persona === 'citrix-mitigated-ineffective') expect(cve).toBe('vulnerable');
+      if (t.persona === 'citrix-absent-fixed') expect(cve).toBe(b.pluginlistLeaks ? 'patched' : 'unknown');
+    }
+  });
+
+  it('remediates day-0 vulnerable hosts at the DOMAIN §6.2 rates, deterministically', () => {
+    const pop = buildPopulation(parseLabRange('127.1.0.0/20'), 7, { ...DEFAULT_MIX }, fw);
+    const vuln0 = pop.hosts.filter((h) => h.build0?.vulnerable && !h.responder0);
+    expect(vuln0.length).toBeGreaterThan(800);
+    const share = (day: number) =>
+      vuln0.filter((h) => stateAt(pop, h, day).responder || !stateAt(pop, h, day).build?.vulnerable).length / vuln0.length;
+    expect(share(0)).toBe(0);
+    expect(share(1)).toBeCloseTo(0.23, 1);
+    expect(Math.abs(share(2) - remediatedShare(2))).toBeLessThan(0.05);
+    expect(Math.abs(share(5) - remediatedShare(5))).toBeLessThan(0.05);
+    expect(Math.abs(share(30) - (0.23 + 0.77 * 0.87))).toBeLessThan(0.05);
+    // Before day 8 acting means the responder; afterwards some patch.
+    expect(vuln0.every((h) => stateAt(pop, h, 7).build === h.build0)).toBe(true);
+    const patched30 = vuln0.filter((h) => !stateAt(pop, h, 30).build?.vulnerable).length;
+    expect(patched30).toBeGreaterThan(0);
+    // Same inputs, same answers.
+    expect(vuln0.map((h) => stateAt(pop, h, 4).responder)).toEqual(vuln0.map((h) => stateAt(pop, h, 4).responder));
+  });
+});
