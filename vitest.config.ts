@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two cores: the lab and the scanner share them; more workers only add contention.
-    maxWorkers: 2,
+    // Two cores, and the end-to-end files run a lab plus a scanner process each: files run one at
+    // a time so that timeouts measure the code, not contention between test files.
+    fileParallelism: false,
   },
 });

@@ -26,10 +26,14 @@ interface LabHandle {
 async function startLab(range: string, port: number, extra: string[] = []): Promise<LabHandle> {
   const truth = join(OUT, `truth-${port}.jsonl`);
   rmSync(truth, { force: true });
-  const child = spawn(process.execPath, [BIN, 'lab', '--range', range, '--https-port', String(port), '--http-port', '0', '--truth', truth, ...extra], {
-    env: ENV,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'lab', '--range', range, '--https-port', String(port), '--http-port', '0', '--truth', truth, ...extra],
+    {
+      env: ENV,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const end = Date.now() + 120_000;
   while (!existsSync(truth)) {
     if (Date.now() > end || child.exitCode !== null) throw new Error('lab did not start');
@@ -56,10 +60,14 @@ function scan(args: string[]): Promise<ScanFigures> {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
     const db = join(OUT, `bench-${Date.now()}.db`);
-    const child = spawn(process.execPath, [BIN, 'scan', '--lab', '--scope', '127.0.0.0/8', '--db', db, '--silent', '--no-summary', ...args], {
-      env: ENV,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'scan', '--lab', '--scope', '127.0.0.0/8', '--db', db, '--silent', '--no-summary', ...args],
+      {
+        env: ENV,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr!.on('data', (d) => {
       err += d;
@@ -67,7 +75,7 @@ function scan(args: string[]): Promise<ScanFigures> {
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-      const m = /finished: (\d+) records this run, cpu ([\d.]+) s, peak RSS (\d+) MB/.exec(err);
+      const m = /finished: (\d+) records this run, cpu ([\d.]+) s \(scanning phase\), peak RSS (\d+) MB/.exec(err);
       if (code !== 0 || !m) return rej(new Error(`scan failed (${code}): ${err.slice(-2000)}`));
       res({ seconds, records: Number(m[1]), cpu: Number(m[2]), rssMb: Number(m[3]) });
     });
@@ -80,7 +88,13 @@ function report(s: string): void {
   console.log(s);
 }
 
-const CITRIX_MIX = { 'citrix-vulnerable-12.1': 2, 'citrix-vulnerable-13.0': 2, 'citrix-mitigated': 3, 'citrix-patched-first': 2, 'citrix-patched-later': 1 };
+const CITRIX_MIX = {
+  'citrix-vulnerable-12.1': 2,
+  'citrix-vulnerable-13.0': 2,
+  'citrix-mitigated': 3,
+  'citrix-patched-first': 2,
+  'citrix-patched-later': 1,
+};
 
 async function citrixCpu(): Promise<void> {
   const mix = join(OUT, 'citrix-mix.json');
@@ -125,12 +139,20 @@ async function baseline(): Promise<void> {
     for (let i = 0; i < n; i++) ips.push(`127.42.${i >> 8}.${i & 255}`);
     const list = join(OUT, 'baseline-ips.txt');
     writeFileSync(list, `${ips.join('\n')}\n`);
-    const paths = ['/vpn/index.html', '/vpn/js/rdx/core/lang/rdx_en.json.gz', '/vpn/js/edgewatch-probe-absent.js', '/vpn/../vpns/cfg/smb.conf'];
+    const paths = [
+      '/vpn/index.html',
+      '/vpn/js/rdx/core/lang/rdx_en.json.gz',
+      '/vpn/js/edgewatch-probe-absent.js',
+      '/vpn/../vpns/cfg/smb.conf',
+    ];
     // The same requests with curl: one curl per host (reusing its connection for the GETs), plus
     // the HEAD, as nuclei-era one-liners do; --path-as-is keeps the traversal.
     const script = `ip="$1"; curl -sk --path-as-is --max-time 5 -o /dev/null ${paths.map((p) => `"https://$ip:24446${p}"`).join(' ')}; curl -sk --path-as-is --max-time 5 -I -o /dev/null "https://$ip:24446/vpn/../vpns/cfg/smb.conf"`;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('bash', ['-c', `xargs -P 64 -n 1 bash -c '${script.replace(/'/g, "'\\''")}' _ < ${list}`], { stdio: 'ignore', timeout: 600_000 });
+    const r = spawnSync('bash', ['-c', `xargs -P 64 -n 1 bash -c '${script.replace(/'/g, "'\\''")}' _ < ${list}`], {
+      stdio: 'ignore',
+      timeout: 600_000,
+    });
     const curlSec = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r.status !== 0) report(`baseline: curl run exited ${r.status}`);
     const f = await scan(['-l', list, '-p', '24446', '-c', '200']);

@@ -43,8 +43,16 @@ export const ConfigSchema = z
       .default({ connect: 3000, tls: 5000, first_byte: 5000, idle: 5000, total: 20000 }),
     read_cap: z
       .object({
-        body: z.number().int().min(1024).default(256 * 1024),
-        host: z.number().int().min(4096).default(1024 * 1024),
+        body: z
+          .number()
+          .int()
+          .min(1024)
+          .default(256 * 1024),
+        host: z
+          .number()
+          .int()
+          .min(4096)
+          .default(1024 * 1024),
       })
       .strict()
       .default({ body: 256 * 1024, host: 1024 * 1024 }),
@@ -71,7 +79,11 @@ export function loadConfigFile(path: string): Partial<Config> {
     doc = parseYaml(text) ?? {};
   } catch (cause) {
     const line = (cause as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
-    throw new EdgewatchError('EW_CONFIG_INVALID', `not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { file: path, line, cause });
+    throw new EdgewatchError('EW_CONFIG_INVALID', `not valid YAML: ${(cause as Error).message.split('\n')[0]}`, {
+      file: path,
+      line,
+      cause,
+    });
   }
   const parsed = ConfigSchema.partial().safeParse(doc);
   if (!parsed.success) {

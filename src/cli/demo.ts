@@ -53,7 +53,20 @@ async function demo(): Promise<number> {
   say(`starting the lab: ${RANGE} on port ${PORT} (loopback only)`);
   const lab = spawn(
     process.execPath,
-    [join(root, 'bin', 'edgewatch.js'), 'lab', '--range', RANGE, '--seed', '2020', '--https-port', String(PORT), '--http-port', '0', '--truth', truth],
+    [
+      join(root, 'bin', 'edgewatch.js'),
+      'lab',
+      '--range',
+      RANGE,
+      '--seed',
+      '2020',
+      '--https-port',
+      String(PORT),
+      '--http-port',
+      '0',
+      '--truth',
+      truth,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const labExit = new Promise<number>((r) => lab.on('exit', (c) => r(c ?? 1)));

@@ -233,7 +233,8 @@ export function extractTlsFacts(sock: TLSSocket): TlsFacts {
   } catch {
     return facts;
   }
-  if (!cert || Object.keys(cert).length === 0) return facts;
+  // An empty object means no certificate (anonymous cipher).
+  if (!cert || (cert.subject === undefined && cert.fingerprint256 === undefined)) return facts;
   facts.subject_cn = firstValue((cert.subject as unknown as Record<string, unknown> | undefined)?.CN);
   facts.subject = oneLineName(cert.subject);
   facts.issuer = oneLineName(cert.issuer);
@@ -246,6 +247,6 @@ export function extractTlsFacts(sock: TLSSocket): TlsFacts {
   const bits = (cert as { bits?: unknown }).bits;
   facts.key_bits = typeof bits === 'number' ? bits : null;
   facts.self_signed = facts.subject !== null && facts.subject === facts.issuer;
-  facts.sha256 = cert.fingerprint256 ? cert.fingerprint256.replace(/:/g, '').toLowerCase() : null;
+  facts.sha256 = cert.fingerprint256 ? cert.fingerprint256.replaceAll(':', '').toLowerCase() : null;
   return facts;
 }

@@ -11,7 +11,10 @@ export type ReportFormat = 'table' | 'markdown' | 'json' | 'csv';
 
 /** Escape control and bidi-override characters so terminal output cannot be spoofed. */
 export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function table(headers: string[], rows: Array<Array<string | number>>, markdown = false): string {

@@ -45,7 +45,8 @@ export function startProgress(o: ProgressOptions): Progress {
   if (o.tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'scan {scan} [{bar}] {value}/{total} {percentage}% | {rate} hosts/s | ETA {etaf} | ok {ok} unreach {unreachable} err {error}',
+        format:
+          'scan {scan} [{bar}] {value}/{total} {percentage}% | {rate} hosts/s | ETA {etaf} | ok {ok} unreach {unreachable} err {error}',
         hideCursor: true,
         stream: out as NodeJS.WriteStream,
         fps: 5,
@@ -67,7 +68,13 @@ export function startProgress(o: ProgressOptions): Progress {
       stop() {
         clearInterval(timer);
         const s = sample();
-        bar.update(s.done, { rate: s.rate.toFixed(0), etaf: '0s', ok: o.counters.ok, unreachable: o.counters.unreachable, error: o.counters.error });
+        bar.update(s.done, {
+          rate: s.rate.toFixed(0),
+          etaf: '0s',
+          ok: o.counters.ok,
+          unreachable: o.counters.unreachable,
+          error: o.counters.error,
+        });
         bar.stop();
       },
     };

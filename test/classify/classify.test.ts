@@ -120,7 +120,12 @@ describe('version resolution and identification', () => {
       { when: () => true, state: 'mitigated' as const, why },
     ];
     const look = (n: string) => (n === 'version' ? '13.0-47.22' : null);
-    expect(decide(rules, {}, look)).toEqual({ state: 'mitigated', why: 'build 13.0-47.22 below unknown', rule: 1 });
+    expect(decide(rules, {}, look)).toEqual({
+      state: 'mitigated',
+      why: 'build 13.0-47.22 below unknown',
+      rule: 1,
+      disprovesProduct: false,
+    });
     expect(decide([], {}, look).state).toBe('unknown');
   });
 });

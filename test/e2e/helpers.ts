@@ -24,7 +24,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string } = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, EDGEWATCH_SCOPE: '127.0.0.0/8', ...opts.env },
@@ -83,11 +86,16 @@ export function compareWithTruth(records: ScanRecord[], truth: Array<{ ip: strin
       version: r.version,
       cve: r.status === 'ok' ? r.cve[CVE] : undefined,
     };
-    const want = { status: e.status, reason: e.status === 'ok' ? null : e.reason, product: e.product, version: e.version, cve: e.status === 'ok' ? e.cve?.[CVE] : undefined };
+    const want = {
+      status: e.status,
+      reason: e.status === 'ok' ? null : e.reason,
+      product: e.product,
+      version: e.version,
+      cve: e.status === 'ok' ? e.cve?.[CVE] : undefined,
+    };
     if (JSON.stringify(got) !== JSON.stringify(want)) {
       mismatches.push(`${t.ip} (${t.persona}): want ${JSON.stringify(want)} got ${JSON.stringify(got)} ${r.why?.[CVE] ?? r.detail ?? ''}`);
     }
   }
   return { mismatches, personas };
 }
-

@@ -27,7 +27,9 @@ describe('scope guard, before any connection', () => {
   const scan = async (args: string[], env: Record<string, string> = {}) => {
     const dir = tempDir();
     const out = join(dir, 'r.jsonl');
-    const res = await runCli(['scan', `127.0.0.1:${port}`, '--db', join(dir, 'x.db'), '-o', out, '--silent', '--timeout', '1', ...args], { env });
+    const res = await runCli(['scan', `127.0.0.1:${port}`, '--db', join(dir, 'x.db'), '-o', out, '--silent', '--timeout', '1', ...args], {
+      env,
+    });
     return { res, records: res.code === 0 ? readJsonl<ScanRecord>(out) : [] };
   };
 
@@ -54,7 +56,10 @@ describe('scope guard, before any connection', () => {
     const dir = tempDir();
     const ef = join(dir, 'optout.txt');
     writeFileSync(ef, '# opt-out\n127.0.0.1\n');
-    for (const extra of [['-eh', '127.0.0.1'], ['-ef', ef]]) {
+    for (const extra of [
+      ['-eh', '127.0.0.1'],
+      ['-ef', ef],
+    ]) {
       const { res, records } = await scan(['--lab', '--scope', '127.0.0.0/8', ...extra]);
       expect(res.code, res.stderr).toBe(0);
       expect(records[0]).toMatchObject({ status: 'error', reason: 'out_of_scope' });
@@ -75,7 +80,9 @@ describe('scope guard, before any connection', () => {
   it('no scope at all: the scan refuses to start', async () => {
     connections = 0;
     const dir = tempDir();
-    const res = await runCli(['scan', `127.0.0.1:${port}`, '--lab', '--db', join(dir, 'x.db'), '--silent'], { env: { EDGEWATCH_SCOPE: '' } });
+    const res = await runCli(['scan', `127.0.0.1:${port}`, '--lab', '--db', join(dir, 'x.db'), '--silent'], {
+      env: { EDGEWATCH_SCOPE: '' },
+    });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/EW_SCOPE_REQUIRED/);
     expect(connections).toBe(0);
@@ -108,7 +115,18 @@ describe('malformed target input', () => {
   it('nuclei-style flags and --help work', async () => {
     const res = await runCli(['scan', '--help']);
     expect(res.code).toBe(0);
-    for (const f of ['--list', '--jsonl', '--output', '--concurrency', '--rate-limit', '--exclude-hosts', '--exclude-file', '--timeout', '--resume', '--stats']) {
+    for (const f of [
+      '--list',
+      '--jsonl',
+      '--output',
+      '--concurrency',
+      '--rate-limit',
+      '--exclude-hosts',
+      '--exclude-file',
+      '--timeout',
+      '--resume',
+      '--stats',
+    ]) {
       expect(res.stdout).toContain(f);
     }
   });

@@ -511,3 +511,27 @@ describe('IPv6 loopback', () => {
     }
   });
 });
+
+describe('timeouts under event-loop lag', () => {
+  it('does not time out a response that arrived while our own event loop was blocked', async () => {
+    // The server must live in another process: ours is about to be blocked.
+    const { spawn } = await import('node:child_process');
+    const code = `const net=require('node:net');const s=net.createServer(c=>{c.on('error',()=>{});c.on('data',()=>c.write('HTTP/1.1 200 OK\\r\\nContent-Length: 7\\r\\n\\r\\non time'))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));setTimeout(()=>process.exit(0),20000);`;
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((r) => child.stdout.once('data', (c: Buffer) => r(Number(c.toString().trim()))));
+      const s = createHostSession({ ip: '127.0.0.1', port }, fastOpts({ firstByteTimeoutMs: 150 }));
+      await s.request({ method: 'GET', path: '/warm' });
+      const p = s.request({ method: 'GET', path: '/blocked' }); // written synchronously on the kept-alive connection
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        // busy: the server answers meanwhile, and our first-byte timer expires
+      }
+      const r = await p;
+      expect(r.body.toString()).toBe('on time');
+      s.close();
+    } finally {
+      child.kill();
+    }
+  });
+});

@@ -94,11 +94,19 @@ export function registerScanCommand(program: Command): void {
     .option('--lab', 'lab profile: lift loopback from the reserved-range exclusions to scan `edgewatch lab`')
     .option('--config <file>', 'YAML config file')
     .option('--db <file>', 'SQLite database file (default edgewatch.db, or EDGEWATCH_DB)')
-    .option('--timeout <seconds>', 'connect / TLS / first-byte / idle timeout in seconds (default 3/5/5/5)', parseNumberFlag('timeout', 0.05))
+    .option(
+      '--timeout <seconds>',
+      'connect / TLS / first-byte / idle timeout in seconds (default 3/5/5/5)',
+      parseNumberFlag('timeout', 0.05),
+    )
     .option('--total-timeout <seconds>', 'budget for everything done with one host (default 20)', parseNumberFlag('total-timeout', 0.1))
     .option('--resume [scan]', 'resume an interrupted scan (default: the latest unfinished one)')
     .option('--stats', 'print periodic progress lines even on a terminal')
-    .option('--stats-interval <seconds>', 'seconds between progress lines without a terminal (-si; default 5)', parseNumberFlag('stats-interval', 0))
+    .option(
+      '--stats-interval <seconds>',
+      'seconds between progress lines without a terminal (-si; default 5)',
+      parseNumberFlag('stats-interval', 0),
+    )
     .option('--silent', 'no progress output')
     .option('--label <text>', 'a label stored with the scan, e.g. "day 0"')
     .option('--checks <dir>', 'directory of check files (default: the shipped pack)')
@@ -167,7 +175,8 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
     let settings: SavedSettings;
     let done: Set<number> | undefined;
     if (flags.resume !== undefined && flags.resume !== false) {
-      if (targets.length || flags.list?.length) throw new EdgewatchError('EW_CLI_USAGE', '--resume takes the targets saved with the scan; do not give targets');
+      if (targets.length || flags.list?.length)
+        throw new EdgewatchError('EW_CLI_USAGE', '--resume takes the targets saved with the scan; do not give targets');
       scan = await findResumable(store, flags.resume);
       settings = scan.settings as unknown as SavedSettings;
       done = (await store.doneSeqs(scan.id)) as Set<number>;
@@ -203,7 +212,8 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       };
     }
     for (const input of settings.inputs) {
-      if (input.kind === 'file' && !existsSync(input.path)) throw new EdgewatchError('EW_TARGET_FILE', `target file is gone: ${input.path}`);
+      if (input.kind === 'file' && !existsSync(input.path))
+        throw new EdgewatchError('EW_TARGET_FILE', `target file is gone: ${input.path}`);
     }
 
     // The scope is taken from the current flags/environment (never from the saved scan), so a
@@ -244,6 +254,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
     process.on('SIGTERM', onSignal);
 
     let refusedShown = 0;
+    const cpuAtStart = process.cpuUsage();
     const handle = runScan({
       scanId: scan.id,
       inputs: settings.inputs,
@@ -298,9 +309,10 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       process.stdout.write(renderReport(await store.report(scan.id), 'table'));
     }
     const ru = process.resourceUsage();
-    const cpu = (ru.userCPUTime + ru.systemCPUTime) / 1e6;
+    const scanCpu = process.cpuUsage(cpuAtStart);
+    const cpu = (scanCpu.user + scanCpu.system) / 1e6;
     process.stderr.write(
-      `[edgewatch] scan ${scan.id} finished: ${result.counters.recorded} records this run, cpu ${cpu.toFixed(2)} s, peak RSS ${Math.round(ru.maxRSS / 1024)} MB (database ${cfg.db})\n`,
+      `[edgewatch] scan ${scan.id} finished: ${result.counters.recorded} records this run, cpu ${cpu.toFixed(2)} s (scanning phase), peak RSS ${Math.round(ru.maxRSS / 1024)} MB (database ${cfg.db})\n`,
     );
     return 0;
   } finally {
