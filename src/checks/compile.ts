@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CompromiseRule } from '../classify/compromise.js';
 import { compileWhy } from '../classify/cve.js';
 import type { IdentifyRules, VersionSource } from '../classify/fingerprint.js';
 import { FixedTable, RangeSet } from '../classify/fixed.js';
@@ -13,9 +14,11 @@ import { loadVersionTable } from '../classify/tables.js';
 import { compileExpr, type Evaluator, type Value } from './expr.js';
 import { compileExtractor, compileMatcher, compileRegex, DefError } from './matchers.js';
 import { CheckProgram, type RequestProgram, requestKey } from './program.js';
-import type { CheckDef, CveCheckDef, FingerprintCheckDef } from './schema.js';
+import type { CheckDef, CompromiseCheckDef, CveCheckDef, FingerprintCheckDef } from './schema.js';
 import {
   ALL_BUILTINS,
+  type Builtin,
+  COMPROMISE_BUILTINS,
   type CheckEnv,
   CVE_BUILTINS,
   checkScope,
@@ -94,7 +97,8 @@ function compileRequests(
   slots: Map<string, number>,
   cve: { hasRange?: (n: string) => boolean },
 ): RequestProgram[] {
-  const builtins = def.kind === 'cve' ? CVE_BUILTINS : FINGERPRINT_BUILTINS;
+  const builtins: ReadonlySet<Builtin> =
+    def.kind === 'cve' ? CVE_BUILTINS : def.kind === 'compromise' ? COMPROMISE_BUILTINS : FINGERPRINT_BUILTINS;
   return def.requests.map((r, ri) => {
     const when =
       r.when === undefined
@@ -234,6 +238,49 @@ function compileCve(def: CveCheckDef, ctx: CompileContext): CheckProgram {
   });
 }
 
+/** Placeholders a compromise rule's `why` may use (no fixed-build facts). */
+export const COMPROMISE_WHY_PLACEHOLDERS: ReadonlySet<string> = new Set(['version', 'branch', 'build_date', 'product', 'product_confidence']);
+
+function compileCompromise(def: CompromiseCheckDef, ctx: CompileContext): CheckProgram {
+  const { table, initial, slots } = buildSignals(def, ctx);
+  const requests = compileRequests(def, ctx, table, slots, {});
+  const requestIndex = new Map(def.requests.map((r, ri) => [r.id, ri]));
+  const decide = def.decide.flatMap((d, di): CompromiseRule<CheckEnv>[] => {
+    const state = d.compromised === true ? 'true' : d.compromised === false ? 'false' : d.compromised;
+    let indicator: CompromiseRule<CheckEnv>['indicator'] = null;
+    let ok = true;
+    if (state === 'true') {
+      if (d.indicator === undefined) {
+        ctx.issue(['decide', di, 'compromised'], 'a compromised: true rule names its indicator request (indicator: <request id>)');
+        ok = false;
+      } else {
+        const ri = requestIndex.get(d.indicator);
+        if (ri === undefined) {
+          ctx.issue(['decide', di, 'indicator'], `unknown request '${d.indicator}' (requests: ${[...requestIndex.keys()].join(', ')})`);
+          ok = false;
+        } else indicator = { request: ri, id: d.indicator };
+      }
+    } else if (d.indicator !== undefined) {
+      ctx.issue(['decide', di, 'indicator'], `only a compromised: true rule names an indicator (this rule says ${state})`);
+      ok = false;
+    }
+    const when = expr(
+      ctx,
+      ['decide', di, 'when'],
+      d.when,
+      checkScope({ signals: table, builtins: COMPROMISE_BUILTINS, context: `decide[${di}].when` }),
+    );
+    let why: CompromiseRule<CheckEnv>['why'] | null = null;
+    try {
+      why = compileWhy(d.why, COMPROMISE_WHY_PLACEHOLDERS);
+    } catch (e) {
+      ctx.issue(['decide', di, 'why'], (e as Error).message);
+    }
+    return when && why && ok ? [{ when, state, why, indicator }] : [];
+  });
+  return new CheckProgram({ requests, initial, compromise: { requiresProduct: def.requires.product, decide } });
+}
+
 /**
  * Compile a schema-valid definition. Problems go to `ctx.issue`; the result is null when there
  * were any (the caller decides whether to throw).
@@ -247,7 +294,12 @@ export function compileCheckDef(def: CheckDef, ctx: CompileContext): CompiledChe
       ctx.issue(p, m);
     },
   };
-  const program = def.kind === 'fingerprint' ? compileFingerprint(def, counting) : compileCve(def, counting);
+  const program =
+    def.kind === 'fingerprint'
+      ? compileFingerprint(def, counting)
+      : def.kind === 'cve'
+        ? compileCve(def, counting)
+        : compileCompromise(def, counting);
   if (problems > 0) return null;
   return {
     id: def.id,

@@ -4,7 +4,9 @@
  * Order: fingerprint checks (their `when` may read live facts such as `version` and
  * `product_confidence` computed from the signals so far), then each cve check whose
  * `requires.product` matches the identified product (otherwise the CVE is `not_applicable` and
- * nothing is sent). Identical requests (method + path + headers) are sent once per host and
+ * nothing is sent), then each compromise check whose `requires.product` matches — whatever the
+ * CVE states, but not on a host a cve rule showed to be a look-alike (otherwise nothing is sent
+ * and the host's `compromised` stays `unknown`). Identical requests (method + path + headers) are sent once per host and
  * their response (or failure) is reused by every check that asks for them.
  *
  * Failures: the session rejects with NetError-like objects carrying `.failure`. A failure of the
@@ -12,14 +14,22 @@
  * `verdict.failure`; other failures are recorded in the evidence, set `<request>.failed`, and the
  * affected checks fall through their rules (usually to `unknown`).
  */
+import { combineCompromise, decideCompromise } from '../classify/compromise.js';
 import { decide } from '../classify/cve.js';
 import { CONFIDENCE_RANK, type Confidence, identify, resolveVersion, type VersionResult } from '../classify/fingerprint.js';
 import { branchOf } from '../classify/versions.js';
 import type { HostSession, ProbeFailure } from '../net/types.js';
-import type { CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
+import type { CompromiseState, CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
 import { boundEvidence, DEFAULT_MAX_EVIDENCE, failureEvidence, responseEvidence } from './evidence.js';
 import { truthy, type Value } from './expr.js';
-import { type CheckProgram, type CveRules, type FingerprintRules, programOf, type RequestProgram } from './program.js';
+import {
+  type CheckProgram,
+  type CompromiseRules,
+  type CveRules,
+  type FingerprintRules,
+  programOf,
+  type RequestProgram,
+} from './program.js';
 import { ResponseView } from './response.js';
 import type { Builtin, CheckEnv, Facts } from './scope.js';
 import type { CheckEngine, CompiledCheck, HostVerdict } from './types.js';
@@ -120,6 +130,28 @@ class HostFacts implements Facts {
   }
 }
 
+/** Host facts for compromise checks (as identified; no fixed-build table). */
+class CompromiseFacts implements Facts {
+  readonly values: Record<Builtin, Value>;
+  constructor(v: HostVerdict) {
+    this.values = {
+      version: v.version,
+      branch: branchOf(v.version),
+      build_date: v.build_date,
+      product: v.product,
+      product_confidence: v.product_confidence,
+      fixed: null,
+      fixed_build: null,
+    };
+  }
+  get(name: Builtin): Value {
+    return this.values[name];
+  }
+  inRange(): boolean {
+    return false;
+  }
+}
+
 /** State of one host run. */
 class HostRun {
   readonly cache = new Map<string, Outcome>();
@@ -204,6 +236,9 @@ function emptyVerdict(): HostVerdict {
     build_date: null,
     cve: {},
     why: {},
+    compromised: 'unknown',
+    indicators: [],
+    compromise_why: {},
     evidence: [],
   };
 }
@@ -212,17 +247,20 @@ class Engine implements CheckEngine {
   readonly checks: readonly CompiledCheck[];
   private readonly fingerprints: Array<{ check: CompiledCheck; prog: CheckProgram; rules: FingerprintRules }>;
   private readonly cves: Array<{ check: CompiledCheck; prog: CheckProgram; rules: CveRules }>;
+  private readonly compromises: Array<{ check: CompiledCheck; prog: CheckProgram; rules: CompromiseRules }>;
   private readonly maxEvidence: number;
 
   constructor(checks: readonly CompiledCheck[], opts: EngineOptions) {
     this.fingerprints = [];
     this.cves = [];
+    this.compromises = [];
     for (const check of checks) {
       const prog = programOf(check);
       if (prog.fingerprint) this.fingerprints.push({ check, prog, rules: prog.fingerprint });
       else if (prog.cve) this.cves.push({ check, prog, rules: prog.cve });
+      else if (prog.compromise) this.compromises.push({ check, prog, rules: prog.compromise });
     }
-    this.checks = [...this.fingerprints.map((f) => f.check), ...this.cves.map((c) => c.check)];
+    this.checks = [...this.fingerprints.map((f) => f.check), ...this.cves.map((c) => c.check), ...this.compromises.map((c) => c.check)];
     this.maxEvidence = opts.maxEvidence ?? DEFAULT_MAX_EVIDENCE;
   }
 
@@ -285,6 +323,7 @@ class Engine implements CheckEngine {
       v.version_source = null;
       v.build_date = null;
     }
+    if (!run.fatal && this.compromises.length > 0) await this.runCompromise(run, v);
 
     v.answered = run.answered;
     v.failure = run.fatal;
@@ -292,9 +331,42 @@ class Engine implements CheckEngine {
     v.evidence = run.evidence;
     return v;
   }
+
+  /** Compromise checks on a host identified as their product; fills compromised, indicators, compromise_why. */
+  private async runCompromise(run: HostRun, v: HostVerdict): Promise<void> {
+    const states: CompromiseState[] = [];
+    let facts: CompromiseFacts | null = null;
+    for (const { check, prog, rules } of this.compromises) {
+      if (v.product !== rules.requiresProduct) continue; // not the product: nothing sent, stays unknown
+      facts ??= new CompromiseFacts(v);
+      const env: CheckEnv = { sig: prog.initial.slice(), facts };
+      await run.runRequests(check, prog, env);
+      if (run.fatal) {
+        v.compromise_why[check.id] = `the host stopped answering (${run.fatal.reason}) before the indicators were checked`;
+        states.push('unknown');
+        break;
+      }
+      const f = facts;
+      const d = decideCompromise(rules.decide, env, (name) => f.values[name as Builtin] ?? null);
+      states.push(d.state);
+      v.compromise_why[check.id] = d.why;
+      for (const fired of d.fired) {
+        const req = prog.requests[fired.request];
+        const out = run.cache.get(req.key);
+        v.indicators.push({
+          check: check.id,
+          id: req.id,
+          request: out?.ev.request ?? `${req.spec.method} ${req.spec.path} HTTP/1.1`,
+          status: out && 'view' in out ? out.view.res.status : null,
+          why: fired.why,
+        });
+      }
+    }
+    v.compromised = combineCompromise(states);
+  }
 }
 
-/** Create an engine over compiled checks (fingerprint checks run first, then cve checks). */
+/** Create an engine over compiled checks (fingerprint checks run first, then cve checks, then compromise checks). */
 export function createEngine(checks: readonly CompiledCheck[], opts: EngineOptions = {}): CheckEngine {
   return new Engine(checks, opts);
 }

@@ -137,7 +137,7 @@ export async function validateCheckFiles(
 /**
  * Load, validate and compile checks from files and/or directories (default: the shipped pack,
  * `checks/` at the repository root). Returns fingerprint checks
- * first, then cve checks (each group in file-name order). Throws CheckInvalidError
+ * first, then cve checks, then compromise checks (each group in file-name order). Throws CheckInvalidError
  * (EW_CHECK_INVALID) listing every problem, or EdgewatchError EW_CHECK_READ for a missing path.
  */
 export async function loadChecks(paths: string | readonly string[] = DEFAULT_CHECKS_DIR, opts: LoadOptions = {}): Promise<CompiledCheck[]> {
@@ -146,5 +146,9 @@ export async function loadChecks(paths: string | readonly string[] = DEFAULT_CHE
   if (issues.length > 0) throw new CheckInvalidError(issues);
   const checks = results.map((r) => r.check).filter((c): c is CompiledCheck => c !== null);
   if (checks.length === 0) throw new EdgewatchError('EW_CHECK_READ', 'no check files (*.yaml) found', { file: String(paths) });
-  return [...checks.filter((c) => c.kind === 'fingerprint'), ...checks.filter((c) => c.kind === 'cve')];
+  return [
+    ...checks.filter((c) => c.kind === 'fingerprint'),
+    ...checks.filter((c) => c.kind === 'cve'),
+    ...checks.filter((c) => c.kind === 'compromise'),
+  ];
 }

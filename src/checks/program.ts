@@ -4,6 +4,7 @@
  * compiled rules of its kind. Built by compile.ts, run by engine.ts; never mutated after build.
  */
 
+import type { CompromiseRule } from '../classify/compromise.js';
 import type { DecideRule } from '../classify/cve.js';
 import type { Confidence, IdentifyRules, VersionSource } from '../classify/fingerprint.js';
 import type { FixedTable, RangeSet } from '../classify/fixed.js';
@@ -43,6 +44,12 @@ export interface CveRules {
   decide: DecideRule<CheckEnv>[];
 }
 
+/** Compromise-specific compiled rules. */
+export interface CompromiseRules {
+  requiresProduct: string;
+  decide: CompromiseRule<CheckEnv>[];
+}
+
 /** The compiled program of one check. */
 export class CheckProgram {
   readonly requests: RequestProgram[];
@@ -50,12 +57,20 @@ export class CheckProgram {
   readonly initial: readonly Value[];
   readonly fingerprint: FingerprintRules | null;
   readonly cve: CveRules | null;
+  readonly compromise: CompromiseRules | null;
 
-  constructor(o: { requests: RequestProgram[]; initial: Value[]; fingerprint?: FingerprintRules; cve?: CveRules }) {
+  constructor(o: {
+    requests: RequestProgram[];
+    initial: Value[];
+    fingerprint?: FingerprintRules;
+    cve?: CveRules;
+    compromise?: CompromiseRules;
+  }) {
     this.requests = o.requests;
     this.initial = o.initial;
     this.fingerprint = o.fingerprint ?? null;
     this.cve = o.cve ?? null;
+    this.compromise = o.compromise ?? null;
   }
 }
 

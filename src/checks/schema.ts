@@ -180,12 +180,36 @@ export const CveCheckSchema = z.strictObject({
     .max(64),
 });
 
-export const CheckSchema = z.discriminatedUnion('kind', [FingerprintCheckSchema, CveCheckSchema]);
+/** `compromised` of a compromise rule: YAML `true` / `false` (booleans or quoted) or `unknown`. */
+const CompromisedValue = z.union([z.boolean(), z.enum(['true', 'false', 'unknown'])]);
+
+export const CompromiseCheckSchema = z.strictObject({
+  id: CheckId,
+  kind: z.literal('compromise'),
+  info: InfoSchema,
+  requires: z.strictObject({ product: z.string().min(1) }),
+  requests: Requests,
+  decide: z
+    .array(
+      z.strictObject({
+        when: Expr,
+        compromised: CompromisedValue,
+        /** Request id whose answer is the indicator (required with `compromised: true`, forbidden otherwise). */
+        indicator: RequestId.optional(),
+        why: z.string().min(1).max(300),
+      }),
+    )
+    .min(1)
+    .max(64),
+});
+
+export const CheckSchema = z.discriminatedUnion('kind', [FingerprintCheckSchema, CveCheckSchema, CompromiseCheckSchema]);
 
 export type MatcherDef = z.infer<typeof MatcherSchema>;
 export type ExtractorDef = z.infer<typeof ExtractorSchema>;
 export type RequestDef = z.infer<typeof RequestSchema>;
 export type FingerprintCheckDef = z.infer<typeof FingerprintCheckSchema>;
 export type CveCheckDef = z.infer<typeof CveCheckSchema>;
+export type CompromiseCheckDef = z.infer<typeof CompromiseCheckSchema>;
 export type CheckDef = z.infer<typeof CheckSchema>;
 export type VersionSourceDef = z.infer<typeof VersionSourceSchema>;

@@ -24,6 +24,8 @@ export const ALL_BUILTINS: readonly Builtin[] = [
 /** Facts a fingerprint check's `when` may read (live, from its own signals so far). */
 export const FINGERPRINT_BUILTINS: ReadonlySet<Builtin> = new Set(['version', 'branch', 'build_date', 'product', 'product_confidence']);
 export const CVE_BUILTINS: ReadonlySet<Builtin> = new Set(ALL_BUILTINS);
+/** Facts a compromise check reads (the host's, after the fingerprints; no fixed-build table). */
+export const COMPROMISE_BUILTINS: ReadonlySet<Builtin> = FINGERPRINT_BUILTINS;
 export const NO_BUILTINS: ReadonlySet<Builtin> = new Set();
 
 /** Provider of host facts at run time. */

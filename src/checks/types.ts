@@ -6,9 +6,10 @@
  */
 
 import type { HostSession } from '../net/types.js';
-import type { CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
+import type { CompromiseIndicator, CompromiseState, CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
 
-export type CheckKind = 'fingerprint' | 'cve';
+/** `fingerprint` (product, version), `cve` (one state per CVE), `compromise` (outside-view indicators). */
+export type CheckKind = 'fingerprint' | 'cve' | 'compromise';
 
 export interface CheckInfo {
   name: string;
@@ -46,6 +47,15 @@ export interface HostVerdict {
   build_date: string | null;
   cve: Record<string, CveState>;
   why: Record<string, string>;
+  /**
+   * Compromise from outside, independent of the CVE states: `true` when any compromise check found
+   * an implant; `false` when every compromise check ran and answered clean; else `unknown`.
+   */
+  compromised: CompromiseState;
+  /** Indicators that fired, in check and rule order (empty unless `compromised` is `true`). */
+  indicators: CompromiseIndicator[];
+  /** Compromise check id → its `why` (only checks that ran: none on hosts that are not the product). */
+  compromise_why: Record<string, string>;
   evidence: EvidenceItem[];
 }
 

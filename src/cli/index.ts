@@ -8,9 +8,11 @@ import { Command, CommanderError } from 'commander';
 import { isEdgewatchError } from '../errors.js';
 import { rewriteNucleiFlags } from './argv.js';
 import { registerChecksCommand } from './commands/checks.js';
+import { registerCollectScriptCommand } from './commands/collect-script.js';
 import { registerLabCommand } from './commands/lab.js';
 import { registerResultCommands } from './commands/results.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerTriageCommand } from './commands/triage.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerResultCommands(program);
   registerLabCommand(program);
   registerChecksCommand(program);
+  registerTriageCommand(program);
+  registerCollectScriptCommand(program);
   return program;
 }
 

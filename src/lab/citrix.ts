@@ -9,6 +9,7 @@
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import type { Build } from './firmware.js';
 import type { HttpReply, LabRequest, Reply } from './httpd.js';
+import { implantReply } from './implants.js';
 import type { HostSpec, HostState } from './population.js';
 import { htmlEscape } from './uri.js';
 
@@ -269,6 +270,10 @@ export function citrixHandler(h: HostSpec, st: HostState, req: LabRequest, rfweb
   if (path === '/vpns' || path.startsWith('/vpns/')) {
     if (!req.url.traversal) return redirect('/vpn/index.html');
     return b.vulnerable ? vpnsTree(path) : patchedAnswer(h, path);
+  }
+  if (st.compromise.web.length > 0) {
+    const implant = implantReply(st.compromise, path, h.persona === 'citrix-http10');
+    if (implant) return implant;
   }
   const a = assetsFor(b);
   const landing = rfwebui ? '/logon/LogonPoint/tmindex.html' : '/vpn/index.html';

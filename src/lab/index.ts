@@ -16,7 +16,17 @@ import { type TruthContext, type TruthRecord, truthAll, writeTruthFile } from '.
 
 export type { PersonaId } from './personas.js';
 export { DEFAULT_MIX, PERSONA_IDS } from './personas.js';
-export type { TruthCveState, TruthExpect, TruthIdentity, TruthReason, TruthRecord, TruthStatus } from './truth.js';
+export type { CompromiseKind } from './compromise.js';
+export type {
+  TruthCompromise,
+  TruthCompromised,
+  TruthCveState,
+  TruthExpect,
+  TruthIdentity,
+  TruthReason,
+  TruthRecord,
+  TruthStatus,
+} from './truth.js';
 
 /** Default population: 65,536 addresses. */
 export const DEFAULT_RANGE = '127.1.0.0/16';

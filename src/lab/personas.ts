@@ -24,6 +24,10 @@ export const PERSONA_IDS = [
   'citrix-legacy-tls',
   'citrix-http10',
   'citrix-chunked',
+  'citrix-compromised-webshell',
+  'citrix-patched-compromised',
+  'citrix-compromised-2023-v1',
+  'citrix-compromised-2023-v2',
   'nginx-default',
   'iis-default',
   'apache-default',
@@ -68,17 +72,18 @@ export function isPersonaId(s: string): s is PersonaId {
 }
 
 /**
- * Default mix (weights in percent, sum 100). About 15 % refused, 49 % Citrix in day-0 proportions
- * (vulnerable majority, then mitigated, then patched), 28 % non-Citrix, 8 % faults (tarpit and drip
+ * Default mix (weights in percent, sum 100). About 13 % refused, 52 % Citrix in day-0 proportions
+ * (vulnerable majority, then mitigated, then patched; 3.5 % are the dedicated compromised personas that
+ * guarantee every outside-visible implant kind, see compromise.ts), 27.5 % non-Citrix, 8 % faults (tarpit and drip
  * 0.5 % each because they cost the scanner a full timeout). Documented in src/lab/README.md.
  */
 export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
-  refused: 15,
+  refused: 13,
   'citrix-vulnerable-10.5': 2,
   'citrix-vulnerable-11.1': 3,
   'citrix-vulnerable-12.0': 2,
   'citrix-vulnerable-12.1': 9,
-  'citrix-vulnerable-13.0': 11,
+  'citrix-vulnerable-13.0': 10,
   'citrix-mitigated': 7,
   'citrix-mitigated-ineffective': 1.5,
   'citrix-patched-first': 3,
@@ -91,7 +96,11 @@ export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
   'citrix-legacy-tls': 1.5,
   'citrix-http10': 0.75,
   'citrix-chunked': 0.75,
-  'nginx-default': 8,
+  'citrix-compromised-webshell': 1,
+  'citrix-patched-compromised': 1,
+  'citrix-compromised-2023-v1': 0.75,
+  'citrix-compromised-2023-v2': 0.75,
+  'nginx-default': 7.5,
   'iis-default': 5,
   'apache-default': 5,
   'blog-citrix': 2,

@@ -10,7 +10,8 @@
  */
 import type { LabRange } from './addr.js';
 import { intToIp } from './addr.js';
-import { AFFECTED_BRANCHES, type Build, type Firmware } from './firmware.js';
+import { type BaseState, type Compromise, compromiseAt, fixed2023 } from './compromise.js';
+import { AFFECTED_BRANCHES, type Build, compareParts, type Firmware } from './firmware.js';
 import { type CertIdentity, type IdentityPool, identityPool, POOL_SIZES, poolStart } from './identity.js';
 import { PERSONA_IDS, type PersonaId, personaFamily } from './personas.js';
 import { hash32, pick, prng, saltOf, unit } from './rand.js';
@@ -34,10 +35,11 @@ export interface HostSpec {
   doubleGzip: boolean;
 }
 
-/** Configuration of a Citrix host on a given day. */
-export interface HostState {
+/** Configuration of a Citrix host on a given day, with what is implanted on it (compromise.ts). */
+export interface HostState extends BaseState {
   build: Build | null;
   responder: boolean;
+  compromise: Compromise;
 }
 
 export interface Population {
@@ -107,7 +109,16 @@ interface BuildPools {
   laterFixed: Build[];
   fixedFingerprintable: Build[];
   generic: Record<'rfwebui' | 'legacy' | 'any', { vuln: Build[]; eff: Build[]; fixed: Build[] }>;
+  /** Fixed (CVE-2019-19781) fingerprintable builds released in 2020: patched after a 2020 compromise. */
+  fixed2020: Build[];
+  /** 13.0/13.1 builds of 2022–2023 still open to CVE-2023-3519, and the fixed ones of 2023. */
+  wave2023Open: Build[];
+  wave2023Fixed: Build[];
 }
+
+const Y2020_END = Date.UTC(2021, 0, 1) / 1000;
+const Y2022 = Date.UTC(2022, 0, 1) / 1000;
+const Y2024 = Date.UTC(2024, 0, 1) / 1000;
 
 function buildPools(fw: Firmware): BuildPools {
   const allV = allVulnerable(fw, AFFECTED_BRANCHES);
@@ -116,12 +127,19 @@ function buildPools(fw: Firmware): BuildPools {
     const eff = vuln.filter((b) => !b.responderIneffective);
     return { vuln, eff: eff.length ? eff : allV, fixed: fixedOf(fw, branches).filter((b) => b.fingerprintable) };
   };
+  const fixedFp = fixedOf(fw, AFFECTED_BRANCHES).filter((b) => b.fingerprintable);
+  const recent = [...fw.builds.values()].filter(
+    (b) => b.fingerprintable && (b.branch === '13.0' || b.branch === '13.1') && b.date >= Y2022 && b.date < Y2024,
+  );
   return {
+    fixed2020: fixedFp.filter((b) => b.date < Y2020_END),
+    wave2023Open: recent.filter((b) => !fixed2023(b)),
+    wave2023Fixed: recent.filter((b) => fixed2023(b) && compareParts(b.parts, [13, 1, 51, 0]) < 0),
     effective: allV.filter((b) => !b.responderIneffective),
     ineffective: [...fw.builds.values()].filter((b) => b.vulnerable && b.responderIneffective),
     firstFixed: AFFECTED_BRANCHES.map((b) => fw.firstFixed[b] as Build),
     laterFixed: [...fw.laterFixedAll, ...(fw.laterFixed['10.5'] ?? [])],
-    fixedFingerprintable: fixedOf(fw, AFFECTED_BRANCHES).filter((b) => b.fingerprintable),
+    fixedFingerprintable: fixedFp,
     generic: {
       rfwebui: genericFor(['12.1', '13.0']),
       legacy: genericFor(['10.5', '11.1', '12.0']),
@@ -174,6 +192,16 @@ function day0State(fw: Firmware, pools: BuildPools, persona: PersonaId, seed: nu
     case 'citrix-http10':
     case 'citrix-chunked':
       return generic(pools.generic.any);
+    case 'citrix-compromised-webshell':
+      return { build: pickB(pools.generic.any.vuln), responder: false };
+    case 'citrix-patched-compromised':
+      return { build: pickB(pools.fixed2020), responder: u(2) < 0.2 };
+    case 'citrix-compromised-2023-v1':
+      // Fox-IT, Aug 2023: most backdoored hosts were patched afterwards; the shell in /var survives.
+      return { build: u(2) < 0.4 ? pickB(pools.wave2023Fixed) : pickB(pools.wave2023Open), responder: false };
+    case 'citrix-compromised-2023-v2':
+      // The v2 shell lives on the RAM disk (/netscaler/ns_gui): only unpatched hosts still carry it.
+      return { build: pickB(pools.wave2023Open), responder: false };
     default:
       return { build: null, responder: false };
   }
@@ -247,10 +275,19 @@ function laterPatchDay(seed: number, i: number, from: number): number {
   return Math.max(from, 8) + 1 + Math.floor(unit(seed, i, S_LATER_DAY) * 40);
 }
 
-/** The configuration of host `h` on day `step` (deterministic in seed, index and step). */
+const NO_HOST: BaseState = { build: null, responder: false };
+
+/** The configuration and compromise of host `h` on day `step` (deterministic in seed, index and step). */
 export function stateAt(pop: Population, h: HostSpec, step: number): HostState {
+  const base = baseStateAt(pop, h, step);
+  if (!h.build0) return { ...base, compromise: compromiseAt(pop, h, step, () => NO_HOST) };
+  return { ...base, compromise: compromiseAt(pop, h, step, (d) => (d === step ? base : baseStateAt(pop, h, d))) };
+}
+
+/** The configuration of host `h` on day `step`, without its compromise. */
+export function baseStateAt(pop: Population, h: HostSpec, step: number): BaseState {
   const b0 = h.build0;
-  if (!b0) return { build: null, responder: false };
+  if (!b0) return NO_HOST;
   if (!b0.vulnerable) return { build: b0, responder: h.responder0 };
   const { seed, fw } = pop;
   const i = h.index;

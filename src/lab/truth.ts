@@ -7,6 +7,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { EdgewatchError } from '../errors.js';
 import type { Build } from './firmware.js';
 import type { CertIdentity } from './identity.js';
+import type { Compromise, CompromiseKind } from './compromise.js';
 import type { PersonaId } from './personas.js';
 import { type HostSpec, type HostState, type Population, stateAt } from './population.js';
 
@@ -28,6 +29,25 @@ export interface TruthExpect {
   version: string | null;
   /** CVE id → state; empty when status is not ok. */
   cve: Record<string, TruthCveState>;
+  /**
+   * Outside-view compromise (ISSUE3 X1–X3): `true` when an implant answers on an agreed indicator
+   * path, `false` for a reachable Citrix host whose indicators all answer like a clean appliance
+   * (no externally visible indicator, not proof of a clean box), `unknown` when the host is not
+   * the product or not reachable.
+   */
+  compromised: TruthCompromised;
+}
+
+export type TruthCompromised = 'true' | 'false' | 'unknown';
+
+/** Compromise facts of a host as placed by the lab (see compromise.ts). */
+export interface TruthCompromise {
+  kind: CompromiseKind;
+  visible_from_outside: boolean;
+  /** Day it happened (0: before day 0, i.e. 10–11 Jan 2020 or the July 2023 wave); null when none. */
+  since_step: number | null;
+  /** Appliance paths of what is left behind on this day (the collection holds exactly these). */
+  paths: string[];
 }
 
 /** Certificate facts as the host presents them (null when it never completes a handshake). */
@@ -56,6 +76,8 @@ export interface TruthRecord {
   traits: string[];
   /** Per scheme; a scheme whose port is disabled is absent. */
   expect: { https?: TruthExpect; http?: TruthExpect };
+  /** What is implanted (kind `none` with no paths for clean Citrix hosts and every non-Citrix persona). */
+  compromise: TruthCompromise;
 }
 
 export type ListenMode = 'per-address' | 'wildcard';
@@ -75,7 +97,7 @@ function mitigationOf(st: HostState): TruthMitigation | null {
 }
 
 function fail(status: TruthStatus, reason: TruthReason): TruthExpect {
-  return { status, reason, product: null, version: null, cve: {} };
+  return { status, reason, product: null, version: null, cve: {}, compromised: 'unknown' };
 }
 
 /** A port with nothing behind it: really refused per address, reset by the wildcard listener. */
@@ -100,7 +122,9 @@ function expectFor(h: HostSpec, st: HostState, scheme: 'https' | 'http', mode: L
     default:
       break;
   }
-  if (!st.build) return { status: 'ok', reason: null, product: null, version: null, cve: { [CVE_ID]: 'not_applicable' } };
+  if (!st.build) {
+    return { status: 'ok', reason: null, product: null, version: null, cve: { [CVE_ID]: 'not_applicable' }, compromised: 'unknown' };
+  }
   const b = st.build;
   return {
     status: 'ok',
@@ -108,6 +132,7 @@ function expectFor(h: HostSpec, st: HostState, scheme: 'https' | 'http', mode: L
     product: 'citrix-adc',
     version: b.fingerprintable ? b.version : null,
     cve: { [CVE_ID]: citrixCve(b, st.responder) },
+    compromised: st.compromise.visible_from_outside ? 'true' : 'false',
   };
 }
 
@@ -145,6 +170,14 @@ function identityOf(id: CertIdentity | undefined): TruthIdentity | null {
   return t;
 }
 
+const NONE_JSON = '{"kind":"none","visible_from_outside":false,"since_step":null,"paths":[]}';
+const NONE: TruthCompromise = Object.freeze({ kind: 'none', visible_from_outside: false, since_step: null, paths: [] }) as TruthCompromise;
+
+function compromiseOf(c: Compromise): TruthCompromise {
+  if (c.kind === 'none') return NONE;
+  return { kind: c.kind, visible_from_outside: c.visible_from_outside, since_step: c.since_step, paths: [...c.paths] };
+}
+
 function str(s: string | null): string {
   return s === null ? 'null' : JSON.stringify(s);
 }
@@ -156,7 +189,8 @@ export function truthLine(r: TruthRecord): string {
     id = identityJson.get(r.identity) ?? JSON.stringify(r.identity);
     identityJson.set(r.identity, id);
   }
-  return `{"ip":${str(r.ip)},"persona":${str(r.persona)},"step":${r.step},"build":${str(r.build)},"branch":${str(r.branch)},"mitigation":${str(r.mitigation)},"identity":${id},"traits":${JSON.stringify(r.traits)},"expect":${JSON.stringify(r.expect)}}`;
+  const comp = r.compromise.kind === 'none' ? NONE_JSON : JSON.stringify(r.compromise);
+  return `{"ip":${str(r.ip)},"persona":${str(r.persona)},"step":${r.step},"build":${str(r.build)},"branch":${str(r.branch)},"mitigation":${str(r.mitigation)},"identity":${id},"traits":${JSON.stringify(r.traits)},"expect":${JSON.stringify(r.expect)},"compromise":${comp}}`;
 }
 
 export interface TruthContext {
@@ -181,6 +215,7 @@ export function truthOf(pop: Population, h: HostSpec, step: number, ctx: TruthCo
     identity: h.certId >= 0 ? identityOf(pop.identities[h.certId]) : null,
     traits: traitsOf(h, st),
     expect,
+    compromise: compromiseOf(st.compromise),
   };
 }
 

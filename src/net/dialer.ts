@@ -80,19 +80,12 @@ export function startDial(p: DialParams, signal?: AbortSignal): DialHandle {
   let cancel: (reason: NetError) => void = noop;
   const promise = new Promise<Socket | TLSSocket>((resolve, reject) => {
     const sni = p.tls && p.servername && isIP(p.servername) === 0 ? p.servername : undefined;
-    const sock: Socket | TLSSocket = p.tls
-      ? tlsConnect({
-          host: p.ip,
-          port: p.port,
-          servername: sni,
-          secureContext: legacySecureContext(),
-          rejectUnauthorized: false,
-          checkServerIdentity: noIdentityCheck,
-          minDHSize: 1,
-          session: p.session,
-        })
-      : netConnect({ host: p.ip, port: p.port });
-    sock.setNoDelay(true);
+    // TCP first; TLS state (SSL object, buffers) is only created once the port answered. Most
+    // targets of a census are refused or silent, and building TLS for them was a third of the
+    // cost of such a target.
+    const raw = netConnect({ host: p.ip, port: p.port });
+    let sock: Socket | TLSSocket = raw;
+    raw.setNoDelay(true);
     let phase: 'connect' | 'tls' = 'connect';
     let timer: NodeJS.Timeout | null = null;
     let settled = false;
@@ -106,8 +99,8 @@ export function startDial(p: DialParams, signal?: AbortSignal): DialHandle {
       unsub?.();
       // The error listener stays (a no-op once settled): an error emitted before the caller
       // attaches its own must not become an uncaught exception.
-      sock.removeListener('connect', onConnect);
-      if (p.tls) sock.removeListener('secureConnect', onSecure);
+      raw.removeListener('connect', onConnect);
+      if (sock !== raw) sock.removeListener('secureConnect', onSecure);
       if (err) {
         sock.destroy();
         reject(err);
@@ -140,20 +133,34 @@ export function startDial(p: DialParams, signal?: AbortSignal): DialHandle {
       };
     };
     const onError = (err: Error): void => finish(new NetError(classifySocketError(err, phase), { cause: err }));
+    const onSecure = (): void => finish(null);
     const onConnect = (): void => {
       if (!p.tls) {
         finish(null);
         return;
       }
       phase = 'tls';
+      const t = tlsConnect({
+        socket: raw,
+        servername: sni,
+        secureContext: legacySecureContext(),
+        rejectUnauthorized: false,
+        checkServerIdentity: noIdentityCheck,
+        minDHSize: 1,
+        session: p.session,
+      });
+      // Errors of the wrapped TCP socket surface on the TLS socket from here on.
+      raw.removeListener('error', onError);
+      raw.on('error', noop);
+      sock = t;
+      t.on('error', onError);
+      t.once('secureConnect', onSecure);
+      if (p.onSession) t.on('session', p.onSession);
       arm(p.tlsTimeoutMs);
     };
-    const onSecure = (): void => finish(null);
 
-    sock.on('error', onError);
-    sock.once('connect', onConnect);
-    if (p.tls) sock.once('secureConnect', onSecure);
-    if (p.tls && p.onSession) sock.on('session', p.onSession);
+    raw.on('error', onError);
+    raw.once('connect', onConnect);
     if (signal) unsub = onAbort(signal, () => finish(abortError(phase)));
     cancel = (reason) => finish(reason);
     arm(p.connectTimeoutMs);

@@ -16,9 +16,14 @@ export class NetError extends EdgewatchError {
   readonly failure: ProbeFailure;
 
   constructor(failure: ProbeFailure, opts: { code?: string; cause?: unknown } = {}) {
+    // A probe failure is an outcome of the host, not a bug: no stack trace (capturing one per
+    // refused port cost more than the connect itself).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(opts.code ?? `EW_NET_${failure.reason.toUpperCase()}`, `${failure.reason} (${failure.phase}): ${failure.detail}`, {
       cause: opts.cause,
     });
+    Error.stackTraceLimit = limit;
     this.name = 'NetError';
     this.failure = failure;
   }

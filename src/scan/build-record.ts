@@ -2,6 +2,7 @@
  * Turns what the engine saw on one host (a HostVerdict) into the one public ScanRecord for that
  * target. Owns the mapping of failures to status: connection-level failures (refused, connect
  * timeout, unreachable, DNS) are `unreachable`; everything after a connection was made is `error`.
+ * `compromised` and `indicators` come from the compromise checks (`unknown` and none when none ran).
  */
 import type { HostVerdict } from '../checks/types.js';
 import type { ReasonCode, RecordStatus, ScanRecord, TlsFacts } from './record.js';
@@ -40,6 +41,7 @@ export function failureRecord(ctx: RecordContext, reason: ReasonCode, detail: st
     build_date: null,
     cve: {},
     compromised: 'unknown',
+    indicators: [],
     tls: null,
     evidence: [],
     scanned_at: new Date().toISOString(),
@@ -66,7 +68,10 @@ export function verdictRecord(ctx: RecordContext, v: HostVerdict, tls: TlsFacts 
     build_date: v.build_date,
     cve: failed ? {} : v.cve,
     why: failed ? undefined : v.why,
-    compromised: 'unknown',
+    // Compromise is independent of the CVE verdict and of a late failure: an implant seen stays seen.
+    compromised: v.compromised,
+    indicators: v.indicators,
+    ...(Object.keys(v.compromise_why).length > 0 ? { compromise_why: v.compromise_why } : {}),
     tls,
     evidence: v.evidence,
     scanned_at: new Date().toISOString(),

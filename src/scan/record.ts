@@ -29,6 +29,28 @@ export type ReasonCode =
 /** Classification of a host for one CVE. */
 export type CveState = 'vulnerable' | 'mitigated' | 'patched' | 'not_applicable' | 'unknown';
 
+/**
+ * Compromise seen from outside (compromise checks): `true` when an indicator answered as an implant;
+ * `false` when the host is the product and every indicator request answered like a clean appliance
+ * ("no externally visible indicator", not proof of a clean box); `unknown` when the host is not the
+ * product, could not be probed, or an indicator request failed or was inconclusive.
+ */
+export type CompromiseState = 'true' | 'false' | 'unknown';
+
+/** One outside-view indicator of compromise that fired (its request is also an evidence item). */
+export interface CompromiseIndicator {
+  /** Compromise check that decided it, e.g. `citrix-webshell-2023-v1-uiareas`. */
+  check: string;
+  /** Request id inside that check, e.g. `config`. */
+  id: string;
+  /** The request line as sent, e.g. `GET /logon/LogonPoint/uiareas/config.php HTTP/1.1`. */
+  request: string;
+  /** Status code of the answer, or null when none arrived. */
+  status: number | null;
+  /** One sentence: why this answer is an implant. */
+  why: string;
+}
+
 /** One request sent and the response facts that mattered (bounded in size). */
 export interface EvidenceItem {
   /** Check that sent it, e.g. `netscaler-fingerprint`, `CVE-2019-19781`. */
@@ -95,8 +117,12 @@ export interface ScanRecord {
   cve: Record<string, CveState>;
   /** Why each CVE got its classification (one short sentence per CVE). */
   why?: Record<string, string>;
-  /** Compromise flag (filled by compromise checks; `unknown` when none ran). */
-  compromised?: 'true' | 'false' | 'unknown';
+  /** Compromise seen from outside (compromise checks; `unknown` when none ran). Independent of `cve`. */
+  compromised?: CompromiseState;
+  /** The indicators that fired (empty unless `compromised` is `true`). */
+  indicators?: CompromiseIndicator[];
+  /** Compromise check id → why it concluded what it did (only checks that ran on the host). */
+  compromise_why?: Record<string, string>;
   tls: TlsFacts | null;
   evidence: EvidenceItem[];
   /** ISO-8601 UTC time the host's probing finished. */

@@ -2,11 +2,13 @@
  * report(): counts for one scan, aggregated in SQL. The observation dimensions come from a single
  * GROUP BY over a covering index (scan_id, status, reason, product, version), rolled up per
  * dimension by a second SQL level (UNION ALL of GROUP BYs over that small result); per-CVE counts
- * come from findings (scan_id, cve, state …). Nothing is counted row by row in JS.
+ * come from findings (scan_id, cve, state …). Compromise figures: one GROUP BY compromised over the
+ * index (scan_id, compromised, product, seq), and the compromised observations (an index range)
+ * joined to their findings, grouped by CVE and state. Nothing is counted row by row in JS.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
-import type { CountRow, ScanReport, ScanRow } from './types.js';
+import type { CompromiseByCve, CompromiseReport, CountRow, ScanReport, ScanRow } from './types.js';
 
 type Dim = 'status' | 'reason' | 'product' | 'version';
 
@@ -79,6 +81,8 @@ export async function buildReport(db: Kysely<Database>, scan: ScanRow): Promise<
   }
   for (const list of Object.values(byCve)) list.sort(byCountDesc);
 
+  const compromise = await buildCompromise(db, scan.id, Object.keys(byCve));
+
   return {
     scan,
     byStatus: dims.status.sort(byCountDesc),
@@ -86,5 +90,55 @@ export async function buildReport(db: Kysely<Database>, scan: ScanRow): Promise<
     byProduct: dims.product.sort(byCountDesc),
     byCve,
     byVersion: dims.version.sort(byCountDesc),
+    compromise,
   };
+}
+
+const CROSS_STATES = ['vulnerable', 'mitigated', 'patched', 'unknown', 'not_applicable'] as const;
+type CrossState = (typeof CROSS_STATES)[number];
+const isCrossState = (s: string): s is CrossState => (CROSS_STATES as readonly string[]).includes(s);
+
+/** Compromise figures of a scan; `cves` are the CVEs of the scan's findings (each gets an entry). */
+async function buildCompromise(db: Kysely<Database>, scanId: string, cves: string[]): Promise<CompromiseReport> {
+  const flags = await db
+    .selectFrom('observations')
+    .select(['compromised', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('scan_id', '=', scanId)
+    .where('product', 'is not', null)
+    .groupBy('compromised')
+    .execute();
+  const hosts = { true: 0, false: 0, unknown: 0 };
+  for (const r of flags) {
+    const k = r.compromised === 'true' || r.compromised === 'false' ? r.compromised : 'unknown';
+    hosts[k] += Number(r.n);
+  }
+
+  const byCve: Record<string, CompromiseByCve> = {};
+  const entry = (cve: string): CompromiseByCve => {
+    let e = byCve[cve];
+    if (e === undefined) {
+      e = { vulnerable: 0, mitigated: 0, patched: 0, unknown: 0, not_applicable: 0, compromised: 0, patched_compromised_share: null };
+      byCve[cve] = e;
+    }
+    return e;
+  };
+  for (const cve of cves) entry(cve);
+  if (hosts.true > 0) {
+    const cross = await db
+      .selectFrom('observations as o')
+      .innerJoin('findings as f', (j) => j.onRef('f.scan_id', '=', 'o.scan_id').onRef('f.seq', '=', 'o.seq'))
+      .select(['f.cve', 'f.state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('o.scan_id', '=', scanId)
+      .where('o.compromised', '=', 'true')
+      .groupBy(['f.cve', 'f.state'])
+      .execute();
+    for (const r of cross) {
+      const e = entry(r.cve);
+      const n = Number(r.n);
+      if (isCrossState(r.state)) e[r.state] += n;
+      e.compromised += n;
+    }
+  }
+  for (const e of Object.values(byCve)) e.patched_compromised_share = e.compromised > 0 ? e.patched / e.compromised : null;
+  return { hosts, byCve };
 }

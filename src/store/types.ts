@@ -66,6 +66,33 @@ export interface ScanReport {
   byCve: Record<string, CountRow[]>;
   /** Citrix hosts by version (null version counted as key null). */
   byVersion: CountRow[];
+  /** Compromise seen from outside (compromise checks), aggregated in SQL. */
+  compromise: CompromiseReport;
+}
+
+/** Compromised hosts of one CVE, by their classification for that CVE. */
+export interface CompromiseByCve {
+  /** Hosts with `compromised` true and this classification. */
+  vulnerable: number;
+  mitigated: number;
+  patched: number;
+  unknown: number;
+  not_applicable: number;
+  /** All compromised hosts with a finding for this CVE (the sum of the above). */
+  compromised: number;
+  /** patched / compromised (0–1), or null when no host is compromised. */
+  patched_compromised_share: number | null;
+}
+
+/** Compromise figures of one scan. */
+export interface CompromiseReport {
+  /**
+   * Observations with a product (the hosts compromise checks apply to) by `compromised`; a stored
+   * record without the field counts as `unknown`.
+   */
+  hosts: { true: number; false: number; unknown: number };
+  /** Per CVE (every CVE of byCve): the compromised hosts crossed with their classification. */
+  byCve: Record<string, CompromiseByCve>;
 }
 
 export type DiffChange =

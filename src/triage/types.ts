@@ -123,3 +123,38 @@ export const TRIAGE_RULES = {
 } as const;
 
 export type TriageRuleId = keyof typeof TRIAGE_RULES;
+
+/** One collected appliance file (under `fs/`), by its appliance path. */
+export interface CollectionFile {
+  /** Absolute appliance path, e.g. `/var/log/httpaccess.log.0.gz`. */
+  path: string;
+  size: number;
+}
+
+/**
+ * A collection opened for reading (directory or archive), already made safe: entries with
+ * traversal names, absolute names, links and devices are skipped with a warning; sizes are capped.
+ * Implemented in src/triage/collection*.ts; consumed by the file rules and by src/triage/logs.
+ */
+export interface Collection {
+  readonly name: string;
+  files(): readonly CollectionFile[];
+  has(path: string): boolean;
+  /** Raw bytes (gzip is NOT decoded here), streamed; never the whole file in memory. */
+  open(path: string): NodeJS.ReadableStream;
+  /** Text of `meta/<name>` (bounded), or null when the collection lacks it. */
+  meta(name: string): Promise<string | null>;
+  readonly warnings: string[];
+  close(): Promise<void>;
+}
+
+/** What the log analysers return (src/triage/logs/index.ts: `analyzeLogs(c, opts)`). */
+export interface LogAnalysis {
+  findings: TriageFinding[];
+  timeline: TimelineEvent[];
+  /** Log families checked, e.g. `access logs (3 files, 2 gzip)`. */
+  checked: string[];
+  /** Log families missing, e.g. `error logs: no /var/log/httperror.log*`. */
+  notChecked: string[];
+  bytes: number;
+}

@@ -29,6 +29,8 @@ describe('edgewatch checks', () => {
     expect(lines[0]).toMatch(/^ID\s+KIND\s+PRODUCT\s+CVES\s+SEVERITY\s+FILE$/);
     expect(lines[1]).toMatch(/^netscaler-fingerprint\s+fingerprint\s+citrix-adc\s+-\s+info\s+/);
     expect(lines[2]).toMatch(/^CVE-2019-19781\s+cve\s+citrix-adc\s+CVE-2019-19781\s+critical\s+.*CVE-2019-19781\.yaml$/);
+    expect(lines[3]).toMatch(/^citrix-webshell-2020-themes\s+compromise\s+citrix-adc\s+-\s+critical\s+.*citrix-webshell-2020-themes\.yaml$/);
+    expect(lines).toHaveLength(6);
   });
 
   it('list --jsonl prints one JSON object per check with the pack version', async () => {
@@ -37,7 +39,8 @@ describe('edgewatch checks', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(5);
+    expect(rows.map((r) => r.kind)).toEqual(['fingerprint', 'cve', 'compromise', 'compromise', 'compromise']);
     expect(rows[1]).toMatchObject({
       id: 'CVE-2019-19781',
       kind: 'cve',
@@ -51,7 +54,7 @@ describe('edgewatch checks', () => {
   it('validate: exit 0 for the pack, exit 1 with file:line: path messages for a bad file', async () => {
     const ok = await run('checks', 'validate');
     expect(ok.code).toBe(0);
-    expect(ok.out).toBe('2 check file(s) valid\n');
+    expect(ok.out).toBe('5 check file(s) valid\n');
 
     const bad = join(dir, 'broken.yaml');
     writeFileSync(

@@ -37,7 +37,19 @@ describe('runHost: DOMAIN §2.5 classification table', () => {
       'HEAD /vpn/../vpns/cfg/smb.conf',
       'GET /vpn/../vpns/cfg/smb.conf',
       'GET /vpn/../vpns/cfg/edgewatch-absent-7c1e.conf',
+      // outside-view compromise indicators (X1, X2, X3), on every citrix-adc host
+      'GET /vpn/themes/imgs/tiny.php',
+      'GET /vpn/themes/imgs/debug.php',
+      'GET /vpn/themes/imgs/conn.php',
+      'GET /logon/LogonPoint/uiareas/config.php',
+      'GET /logon/LogonPoint/uiareas/info.php',
+      'GET /logon/LogonPoint/uiareas/log.php',
+      'GET /logon/LogonPoint/uiareas/prod.php',
+      'GET /epa/scripts/win/config.php',
+      'GET /epa/scripts/win/info.php',
+      'GET /epa/scripts/win/prod.php',
     ]);
+    expect(v.compromised).toBe('false');
     expect(s.specs[1].headers).toEqual({ 'Accept-Encoding': 'identity' });
     const p1 = v.evidence.find((e) => e.check === CVE && e.id === 'p1');
     expect(p1?.matched).toEqual(['ok', 'smb_markers']);
@@ -296,11 +308,17 @@ describe('runHost: evidence', () => {
   });
 
   it('total evidence stays within the budget and keeps one item per request sent', async () => {
-    const small = createEngine(checks, { maxEvidence: 1500 });
+    // 15 requests (5 fingerprint/CVE + 10 compromise indicators): items are never dropped, so the
+    // budget has to leave room for the bare items themselves.
+    const small = createEngine(checks, { maxEvidence: 3500 });
     const s = citrixHost({ stamp: 1574967982, smb: 'vulnerable' });
     const v = await small.runHost(s);
     expect(v.evidence).toHaveLength(s.sent.length);
-    expect(JSON.stringify(v.evidence).length).toBeLessThan(2200);
+    expect(s.sent).toHaveLength(15);
+    expect(JSON.stringify(v.evidence).length).toBeLessThan(4300);
     expect(v.evidence.every((e) => e.request && e.check)).toBe(true);
+    // trimmed from the end: the last items lost their excerpts, the first (the index page) kept its
+    expect(v.evidence[v.evidence.length - 1].excerpt).toBeUndefined();
+    expect(v.evidence[0].excerpt).toContain('<title');
   });
 });

@@ -179,6 +179,43 @@ decide:
     ]);
   });
 
+  it('compromise checks: true rules name an existing indicator request; other rules name none; no fixed facts', async () => {
+    const f = write(
+      'acme-shell.yaml',
+      `id: acme-shell
+kind: compromise
+info: { name: t, vendor: acme, product: acme-box, severity: high }
+requires: { product: acme-box }
+requests:
+  - { id: a, method: GET, path: /a.php, matchers: [{ name: implant, type: status, status: [201] }] }
+decide:
+  - { when: "a.implant", compromised: true, why: "x" }
+  - { when: "a.implant", compromised: true, indicator: b, why: "x" }
+  - { when: "a.failed", compromised: unknown, indicator: a, why: "x" }
+  - { when: "fixed == true", compromised: false, why: "x {fixed_build}" }
+  - { when: "true", compromised: maybe, why: "x" }
+`,
+    );
+    const issues = await issuesOf(f);
+    expect(issues).toEqual([expect.stringMatching(/:12: decide\[4\]\.compromised: /)]);
+    writeFileSync(f, readFileSync(f, 'utf8').replace('compromised: maybe', 'compromised: unknown'));
+    expect(await issuesOf(f)).toEqual([
+      expect.stringMatching(/:8: decide\[0\]\.compromised: a compromised: true rule names its indicator request/),
+      expect.stringMatching(/:9: decide\[1\]\.indicator: unknown request 'b' \(requests: a\)/),
+      expect.stringMatching(/:10: decide\[2\]\.indicator: only a compromised: true rule names an indicator/),
+      expect.stringMatching(/:11: decide\[3\]\.when: 'fixed' is not available in decide\[3\]\.when/),
+      expect.stringMatching(/:11: decide\[3\]\.why: unknown placeholder \{fixed_build\}/),
+    ]);
+    const ok = write(
+      'acme-ok.yaml',
+      readFileSync(f, 'utf8')
+        .replace('id: acme-shell', 'id: acme-ok')
+        .replace(/decide:[\s\S]*$/, 'decide:\n  - { when: "a.implant", compromised: true, indicator: a, why: "x" }\n  - { when: "true", compromised: false, why: "y" }\n'),
+    );
+    const [c] = await loadChecks([ok]);
+    expect(c.kind).toBe('compromise');
+  });
+
   it('YAML syntax errors and duplicate keys carry the line', async () => {
     const f = write('yaml-bad.yaml', 'id: yaml-bad\nkind: fingerprint\nkind: cve\n');
     const issues = await issuesOf(f);
@@ -193,14 +230,21 @@ decide:
 describe('the shipped check pack', () => {
   it('is valid and ordered fingerprint first', async () => {
     const checks = await loadChecks();
-    expect(checks.map((c) => `${c.kind}:${c.id}`)).toEqual(['fingerprint:netscaler-fingerprint', 'cve:CVE-2019-19781']);
+    expect(checks.map((c) => `${c.kind}:${c.id}`)).toEqual([
+      'fingerprint:netscaler-fingerprint',
+      'cve:CVE-2019-19781',
+      'compromise:citrix-webshell-2020-themes',
+      'compromise:citrix-webshell-2023-v1-uiareas',
+      'compromise:citrix-webshell-2023-v2-epa',
+    ]);
     const results = await validateCheckFiles();
     expect(results.flatMap((r) => r.issues)).toEqual([]);
   });
 
   it('uses only GET or HEAD and never a request body (raw YAML)', () => {
     const files = readdirSync(DEFAULT_CHECKS_DIR).filter((f) => /\.ya?ml$/.test(f));
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files).toEqual(expect.arrayContaining(['citrix-webshell-2020-themes.yaml', 'citrix-webshell-2023-v1-uiareas.yaml']));
     for (const f of files) {
       const doc = parseYaml(readFileSync(join(DEFAULT_CHECKS_DIR, f), 'utf8')) as { requests: Array<Record<string, unknown>> };
       for (const r of doc.requests) {
@@ -212,6 +256,39 @@ describe('the shipped check pack', () => {
         expect(String(r.path)).not.toMatch(/\.pl\b|newbm|\?/);
       }
     }
+  });
+
+  it('the compromise checks send exactly the ten agreed indicator GETs (ISSUE3 X1–X3), to fixed paths', () => {
+    const files = readdirSync(DEFAULT_CHECKS_DIR).filter((f) => /\.ya?ml$/.test(f));
+    const sent: string[] = [];
+    for (const f of files) {
+      const doc = parseYaml(readFileSync(join(DEFAULT_CHECKS_DIR, f), 'utf8')) as {
+        kind: string;
+        requires?: { product?: string };
+        requests: Array<Record<string, unknown>>;
+      };
+      if (doc.kind !== 'compromise') continue;
+      expect(doc.requires?.product, f).toBe('citrix-adc');
+      for (const r of doc.requests) {
+        expect(r.when, `${f} ${String(r.id)}: indicator requests are unconditional`).toBeUndefined();
+        expect(r.headers, `${f} ${String(r.id)}`).toBeUndefined();
+        sent.push(`${String(r.method)} ${String(r.path)}`);
+      }
+    }
+    expect(sent.sort()).toEqual(
+      [
+        'GET /vpn/themes/imgs/tiny.php',
+        'GET /vpn/themes/imgs/debug.php',
+        'GET /vpn/themes/imgs/conn.php',
+        'GET /logon/LogonPoint/uiareas/config.php',
+        'GET /logon/LogonPoint/uiareas/info.php',
+        'GET /logon/LogonPoint/uiareas/log.php',
+        'GET /logon/LogonPoint/uiareas/prod.php',
+        'GET /epa/scripts/win/config.php',
+        'GET /epa/scripts/win/info.php',
+        'GET /epa/scripts/win/prod.php',
+      ].sort(),
+    );
   });
 });
 

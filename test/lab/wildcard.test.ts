@@ -39,7 +39,7 @@ describe('wildcard mode', () => {
 
   it('resets a refused persona at once, and the truth says error/reset', async () => {
     const t = find('refused');
-    expect(t.expect.https).toEqual({ status: 'error', reason: 'reset', product: null, version: null, cve: {} });
+    expect(t.expect.https).toEqual({ status: 'error', reason: 'reset', product: null, version: null, cve: {}, compromised: 'unknown' });
     const x = await exchange({ ip: t.ip, port: lab.httpsPort, send: 'GET / HTTP/1.1\r\n\r\n', waitMs: 2000 });
     expect(x.error).toBe('ECONNRESET');
     expect(x.data.length).toBe(0);
