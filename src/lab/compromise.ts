@@ -109,7 +109,10 @@ function letters(seed: number, i: number, extra: number, n: number): string {
 
 function hex32(seed: number, i: number): string {
   let s = '';
-  for (let k = 0; k < 4; k++) s += hash32(seed, i, S_NAMES, 9000 + k).toString(16).padStart(8, '0');
+  for (let k = 0; k < 4; k++)
+    s += hash32(seed, i, S_NAMES, 9000 + k)
+      .toString(16)
+      .padStart(8, '0');
   return s;
 }
 
@@ -173,7 +176,8 @@ export function compromisePlan(seed: number, h: HostSpec): CompromisePlan | null
     salt: hash32(seed, i, S_NAMES, 77),
     dedicated: ded !== null,
     upgradedBefore0:
-      (kind === 'webshell-2020' && ded !== null && !b0.vulnerable) || ((kind === 'webshell-2023-v1' || kind === 'webshell-2023-v2') && fixed2023(b0)),
+      (kind === 'webshell-2020' && ded !== null && !b0.vulnerable) ||
+      ((kind === 'webshell-2023-v1' || kind === 'webshell-2023-v2') && fixed2023(b0)),
   };
 }
 
@@ -181,7 +185,8 @@ export function compromisePlan(seed: number, h: HostSpec): CompromisePlan | null
 export function fixed2023(b: Build): boolean {
   const [maj, min, bld] = b.parts;
   if (maj > 13 || (maj === 13 && min > 1)) return true;
-  if (maj === 13 && min === 1) return bld === 37 ? compareParts(b.parts, [13, 1, 37, 159]) >= 0 : compareParts(b.parts, [13, 1, 49, 13]) >= 0;
+  if (maj === 13 && min === 1)
+    return bld === 37 ? compareParts(b.parts, [13, 1, 37, 159]) >= 0 : compareParts(b.parts, [13, 1, 49, 13]) >= 0;
   if (maj === 13 && min === 0) return compareParts(b.parts, [13, 0, 91, 13]) >= 0;
   return false;
 }
@@ -241,12 +246,29 @@ function webPaths(p: CompromisePlan, paths: readonly string[]): string[] {
   return out;
 }
 
+/** Plans are step-independent: computed once per population and host. */
+const planCache = new WeakMap<Population, Array<CompromisePlan | null | undefined>>();
+
+function cachedPlan(pop: Population, h: HostSpec): CompromisePlan | null {
+  let arr = planCache.get(pop);
+  if (!arr) {
+    arr = new Array(pop.hosts.length);
+    planCache.set(pop, arr);
+  }
+  let p = arr[h.index];
+  if (p === undefined) {
+    p = compromisePlan(pop.seed, h);
+    arr[h.index] = p;
+  }
+  return p;
+}
+
 /**
  * Compromise of host `h` on day `step`. `base(d)` is the host's configuration on day d (without
  * compromise); the plan is gated by exploitability on the compromise day for ordinary personas.
  */
 export function compromiseAt(pop: Population, h: HostSpec, step: number, base: (day: number) => BaseState): Compromise {
-  const p = compromisePlan(pop.seed, h);
+  const p = cachedPlan(pop, h);
   if (!p || step < p.day) return NO_COMPROMISE;
   const then = base(p.day);
   if (!p.dedicated && !exploitable(then)) return NO_COMPROMISE;

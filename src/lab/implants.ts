@@ -6,7 +6,7 @@
  * runs anything: the bodies are inert lab stand-ins.
  */
 import type { Compromise } from './compromise.js';
-import { httpDate, type HttpReply, type Reply } from './httpd.js';
+import { type HttpReply, httpDate, type Reply } from './httpd.js';
 
 const BASE = 'X-Frame-Options: SAMEORIGIN\r\nX-XSS-Protection: 1; mode=block\r\n';
 const PHP = 'X-Powered-By: PHP/5.6.40\r\nContent-Type: text/html; charset=UTF-8\r\n';

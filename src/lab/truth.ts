@@ -5,9 +5,9 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { EdgewatchError } from '../errors.js';
+import type { Compromise, CompromiseKind } from './compromise.js';
 import type { Build } from './firmware.js';
 import type { CertIdentity } from './identity.js';
-import type { Compromise, CompromiseKind } from './compromise.js';
 import type { PersonaId } from './personas.js';
 import { type HostSpec, type HostState, type Population, stateAt } from './population.js';
 

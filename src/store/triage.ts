@@ -134,7 +134,11 @@ export async function saveTriageRun(store: Store, ipIn: string, r: TriageReport,
       source_ip: f.source_ip ?? null,
       excerpt: f.excerpt,
     }));
-    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('triage_findings').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await trx
+        .insertInto('triage_findings')
+        .values(rows.slice(i, i + 500))
+        .execute();
   });
   return row;
 }
@@ -178,7 +182,12 @@ export async function hostHistory(store: Store, ipIn: string): Promise<HostHisto
     .execute();
   const scans: HostScanRow[] = [];
   for (const o of obs) {
-    const cves = await db.selectFrom('findings').select(['cve', 'state']).where('scan_id', '=', o.scan_id).where('seq', '=', o.seq).execute();
+    const cves = await db
+      .selectFrom('findings')
+      .select(['cve', 'state'])
+      .where('scan_id', '=', o.scan_id)
+      .where('seq', '=', o.seq)
+      .execute();
     scans.push({
       scan_id: o.scan_id,
       scanned_at: o.scanned_at,

@@ -4,9 +4,9 @@
  * with O_NOFOLLOW so a file swapped for a link after listing is refused. Nothing is written.
  */
 import { constants, createReadStream, openSync } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
 import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { EdgewatchError } from '../errors.js';
 import { buildIndex, type IndexedCollection, type RawEntry } from './collection.js';
 import type { TriageLimits } from './limits.js';
@@ -17,7 +17,7 @@ const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 function openNoFollow(abs: string): Readable {
   try {
     const fd = openSync(abs, NOFOLLOW);
-    return createReadStream('', { fd, highWaterMark: 256 * 1024 });
+    return createReadStream('', { fd, highWaterMark: 1024 * 1024 });
   } catch (e) {
     const p = new PassThrough();
     process.nextTick(() => p.destroy(e as Error));

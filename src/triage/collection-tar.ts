@@ -8,7 +8,7 @@
  * Decompressed bytes are capped (zip-bomb style .tar.gz stops with EW_TRIAGE_TOO_LARGE).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, open as openFile, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open as openFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,10 +37,11 @@ class Blob {
   ) {}
   async write(b: Buffer): Promise<void> {
     this.size += b.length;
-    if (!this.out.write(b)) await new Promise<void>((res, rej) => {
-      this.out.once('drain', res);
-      this.out.once('error', rej);
-    });
+    if (!this.out.write(b))
+      await new Promise<void>((res, rej) => {
+        this.out.once('drain', res);
+        this.out.once('error', rej);
+      });
   }
   async end(): Promise<void> {
     await new Promise<void>((res, rej) => {
@@ -150,7 +151,7 @@ class GunzipSource implements ByteSource {
 /** Bytes [start, start+size) of a file as a stream (an empty stream for size 0). */
 function rangeStream(file: string, start: number, size: number): Readable {
   if (size === 0) return Readable.from([]);
-  return createReadStream(file, { start, end: start + size - 1, highWaterMark: 256 * 1024 });
+  return createReadStream(file, { start, end: start + size - 1, highWaterMark: 1024 * 1024 });
 }
 
 function typeOf(h: Header): RawEntry['type'] | 'meta' {
@@ -200,7 +201,8 @@ async function walk(
       if (first) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', 'empty archive');
       return; // end without the two zero blocks: tolerated
     }
-    if (block.length < 512) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `truncated tar header at byte ${src.position - block.length}`);
+    if (block.length < 512)
+      throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `truncated tar header at byte ${src.position - block.length}`);
     let h: Header;
     try {
       h = new Header(block, 0, ex, gex);
@@ -219,7 +221,8 @@ async function walk(
     if (!Number.isSafeInteger(size) || size < 0) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', 'bad entry size in tar header');
     const t = typeOf(h);
     if (t === 'meta') {
-      if (size > MAX_META_HEADER) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `tar extended header of ${humanBytes(size)} (refused)`);
+      if (size > MAX_META_HEADER)
+        throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `tar extended header of ${humanBytes(size)} (refused)`);
       const body = await src.read(size);
       if (body.length < size) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', 'truncated tar extended header');
       await src.take(pad(size), null);
@@ -238,7 +241,8 @@ async function walk(
     const consumed = src.position - before;
     if (consumed < bodySize) await src.take(bodySize - consumed, null);
     await src.take(pad(bodySize), null);
-    if (src.position < before + bodySize) throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `truncated tar entry ${JSON.stringify(name.slice(0, 200))}`);
+    if (src.position < before + bodySize)
+      throw new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `truncated tar entry ${JSON.stringify(name.slice(0, 200))}`);
   }
 }
 
@@ -280,12 +284,13 @@ export async function openTarCollection(
     await walk(src, limits, signal, async (e) => {
       if (e.type !== 'file') return void raw.push({ name: e.name, type: e.type, size: 0 });
       // Oversized files are listed (buildIndex warns) but their bodies are skipped, not copied.
-      if (e.size > limits.maxFileBytes || kept + e.size > limits.maxTotalBytes) {
+      const cap = /(^|\/)fs\/var\/log\//.test(e.name) ? Math.max(limits.maxFileBytes, limits.maxLogBytes) : limits.maxFileBytes;
+      if (e.size > cap || kept + e.size > limits.maxTotalBytes) {
         raw.push({
           name: e.name,
           type: 'file',
           size: e.size,
-          refuse: `${humanBytes(e.size)} is over the per-file cap of ${humanBytes(limits.maxFileBytes)} or the total cap of ${humanBytes(limits.maxTotalBytes)} (not read)`,
+          refuse: `${humanBytes(e.size)} is over the per-file cap of ${humanBytes(cap)} or the total cap of ${humanBytes(limits.maxTotalBytes)} (not read)`,
         });
         return;
       }
@@ -313,4 +318,3 @@ function withFile(e: unknown, file: string): unknown {
   if (e instanceof EdgewatchError && !e.file) return new EdgewatchError(e.code, e.message, { file, cause: e.cause });
   return e;
 }
-

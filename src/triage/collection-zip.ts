@@ -14,8 +14,10 @@ import type { TriageLimits } from './limits.js';
 
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((res, rej) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false }, (err, zf) =>
-      err ? rej(err) : res(zf),
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+      (err, zf) => (err ? rej(err) : res(zf)),
     );
   });
 }
@@ -51,7 +53,9 @@ export async function openZipCollection(path: string, limits: TriageLimits, sign
     await new Promise<void>((res, rej) => {
       const onAbort = () => rej(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
-      zf.on('error', (e: Error) => rej(new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `corrupt zip: ${e.message}`, { file: path, cause: e })));
+      zf.on('error', (e: Error) =>
+        rej(new EdgewatchError('EW_TRIAGE_ARCHIVE_CORRUPT', `corrupt zip: ${e.message}`, { file: path, cause: e })),
+      );
       zf.on('end', () => res());
       zf.on('entry', (e: yauzl.Entry) => {
         const rawName = (e as yauzl.Entry & { fileNameRaw?: Buffer }).fileNameRaw ?? Buffer.from(String(e.fileName), 'latin1');

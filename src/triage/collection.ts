@@ -4,9 +4,9 @@
  * reader hands `buildIndex` raw entries; this module refuses hostile names and non-regular
  * entries, strips one top-level folder, applies the size caps and maps names onto the layout.
  */
-import { Transform, type Readable, PassThrough } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { EdgewatchError } from '../errors.js';
-import { humanBytes, type TriageLimits } from './limits.js';
+import { fileCap, humanBytes, type TriageLimits } from './limits.js';
 import { cleanName, commonTop, layoutOf, showName } from './names.js';
 import type { Collection, CollectionFile } from './types.js';
 
@@ -117,7 +117,8 @@ export class IndexedCollection implements Collection {
     } finally {
       stream.destroy();
     }
-    if (s.size > max) this.warnings.push(`meta/${name}: ${humanBytes(s.size)} is over the ${humanBytes(max)} cap; read the first part only`);
+    if (s.size > max)
+      this.warnings.push(`meta/${name}: ${humanBytes(s.size)} is over the ${humanBytes(max)} cap; read the first part only`);
     return Buffer.concat(chunks).toString('utf8');
   }
 
@@ -174,8 +175,9 @@ export function buildIndex(
     if (e.type !== 'file' || !e.open) continue;
     if (where.kind === 'other') continue;
     const label = where.kind === 'fs' ? where.path : where.kind === 'meta' ? `meta/${where.name}` : 'MANIFEST.sha256';
-    if (e.size > limits.maxFileBytes) {
-      warnings.push(`skipped ${label}: ${humanBytes(e.size)} is over the per-file cap of ${humanBytes(limits.maxFileBytes)} (not read)`);
+    const cap = fileCap(limits, label);
+    if (e.size > cap) {
+      warnings.push(`skipped ${label}: ${humanBytes(e.size)} is over the per-file cap of ${humanBytes(cap)} (not read)`);
       continue;
     }
     if (total + e.size > limits.maxTotalBytes) {

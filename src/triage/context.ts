@@ -4,8 +4,9 @@
  * findings, warnings and "not checked" notes. Paths of our own collection output are excluded so
  * the collector never reports itself.
  */
-import type { TriageLimits } from './limits.js';
+
 import { FindingList } from './finding.js';
+import type { TriageLimits } from './limits.js';
 import { isRegular, parseKeyValues, parseStat, type StatRow } from './meta.js';
 import type { Collection } from './types.js';
 

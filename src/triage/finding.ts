@@ -2,7 +2,7 @@
  * Building file-rule findings: the fixed kind, title and DOMAIN reference of each rule, escaped
  * bounded excerpts, and a sink that keeps one finding per (rule, path, line).
  */
-import { TRIAGE_RULES, type Confidence, type FindingKind, type TriageFinding, type TriageRuleId } from './types.js';
+import { type Confidence, type FindingKind, TRIAGE_RULES, type TriageFinding, type TriageRuleId } from './types.js';
 
 /** Longest excerpt kept (types.ts: ≤ 300 characters). */
 export const EXCERPT_MAX = 300;

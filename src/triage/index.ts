@@ -6,7 +6,7 @@
 export { COLLECT_SCRIPT_VERSION, collectScript } from './collect-script.js';
 export { buildIndex, IndexedCollection, type RawEntry } from './collection.js';
 export { DEFAULT_LIMITS, type TriageLimits } from './limits.js';
-export { openCollection, type OpenOptions } from './open.js';
+export { type OpenOptions, openCollection } from './open.js';
 export { renderTriage } from './render.js';
 export { assembleReport, verdictOf } from './report.js';
 export { type LogAnalyzer, type TriageOptions, triage, triageCollection } from './run.js';

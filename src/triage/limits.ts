@@ -7,6 +7,11 @@
 export interface TriageLimits {
   /** A collected file larger than this is skipped with a warning (default 512 MiB). */
   maxFileBytes: number;
+  /**
+   * Same for files under /var/log/, which are only ever streamed (default 1.5 GiB). An appliance
+   * rotates its web logs at 100 KB, so a multi-GB log is abnormal: skipped with a warning.
+   */
+  maxLogBytes: number;
   /** Sum of the sizes of kept files (and, for .tar.gz, of decompressed bytes) (default 4 GiB). */
   maxTotalBytes: number;
   /** Entries (files, dirs, links) an archive or directory may hold (default 200,000). */
@@ -21,6 +26,7 @@ export interface TriageLimits {
 
 export const DEFAULT_LIMITS: Readonly<TriageLimits> = Object.freeze({
   maxFileBytes: 512 * 1024 * 1024,
+  maxLogBytes: 1536 * 1024 * 1024,
   maxTotalBytes: 4 * 1024 * 1024 * 1024,
   maxEntries: 200_000,
   maxMetaBytes: 64 * 1024 * 1024,
@@ -42,4 +48,9 @@ export function humanBytes(n: number): string {
     i++;
   }
   return `${i === 0 ? v : v.toFixed(v >= 10 ? 0 : 1)} ${units[i]}`;
+}
+
+/** The per-file cap that applies to an appliance path. */
+export function fileCap(limits: TriageLimits, appliancePath: string): number {
+  return appliancePath.startsWith('/var/log/') ? Math.max(limits.maxFileBytes, limits.maxLogBytes) : limits.maxFileBytes;
 }

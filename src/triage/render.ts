@@ -38,7 +38,12 @@ export function renderTriage(r: TriageReport): string {
   if (r.findings.length === 0) out.push('Findings: none', '');
   if (r.timeline.length > 0) {
     out.push(`Timeline (${r.timeline.length})`);
-    out.push(table(['time', 'event', 'source', 'where'], r.timeline.map((e) => [e.time, e.what, e.source_ip ?? '', e.path ?? ''])));
+    out.push(
+      table(
+        ['time', 'event', 'source', 'where'],
+        r.timeline.map((e) => [e.time, e.what, e.source_ip ?? '', e.path ?? '']),
+      ),
+    );
     out.push('');
   }
   if (r.not_checked.length > 0) {

@@ -26,7 +26,12 @@ function cmp(a: string | undefined, b: string | undefined): number {
 /** Numeric order for IPv4, text order otherwise. */
 function ipKey(ip: string): string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  return m ? `0${m.slice(1).map((x) => x.padStart(3, '0')).join('.')}` : `1${ip}`;
+  return m
+    ? `0${m
+        .slice(1)
+        .map((x) => x.padStart(3, '0'))
+        .join('.')}`
+    : `1${ip}`;
 }
 
 export function sortFindings(f: TriageFinding[]): TriageFinding[] {
@@ -48,7 +53,11 @@ export function verdictOf(findings: readonly TriageFinding[]): TriageReport['sum
 function eventOf(f: TriageFinding): TimelineEvent | null {
   if (!f.time) return null;
   const what =
-    f.kind === 'exploitation' ? `exploitation: ${f.title}` : f.kind === 'compromise' ? `left behind / ran: ${f.title}` : `${f.kind}: ${f.title}`;
+    f.kind === 'exploitation'
+      ? `exploitation: ${f.title}`
+      : f.kind === 'compromise'
+        ? `left behind / ran: ${f.title}`
+        : `${f.kind}: ${f.title}`;
   const e: TimelineEvent = { time: f.time, what, rule: f.rule, path: f.line ? `${f.path}:${f.line}` : f.path };
   if (f.source_ip) e.source_ip = f.source_ip;
   return e;
@@ -90,7 +99,10 @@ export function assembleReport(i: AssembleInput): TriageReport {
   for (const e of i.logs?.timeline ?? []) if (e.source_ip) ips.add(e.source_ip);
   const notChecked = [...i.notChecked, ...(i.logs?.notChecked ?? [])];
   const skipped = warnings.filter((w) => w.startsWith('skipped ')).length;
-  if (skipped > 0) notChecked.push(`${skipped} collection entr${skipped === 1 ? 'y was' : 'ies were'} skipped (unsafe or over a size cap): see stats.warnings`);
+  if (skipped > 0)
+    notChecked.push(
+      `${skipped} collection entr${skipped === 1 ? 'y was' : 'ies were'} skipped (unsafe or over a size cap): see stats.warnings`,
+    );
   return {
     collection: i.collection,
     host: i.host,

@@ -61,7 +61,18 @@ describe('lab basics', () => {
     expect(lines.length).toBe(256);
     const first = JSON.parse(lines[0] as string) as TruthRecord;
     expect(first).toEqual(truth[0]);
-    expect(Object.keys(first)).toEqual(['ip', 'persona', 'step', 'build', 'branch', 'mitigation', 'identity', 'traits', 'expect', 'compromise']);
+    expect(Object.keys(first)).toEqual([
+      'ip',
+      'persona',
+      'step',
+      'build',
+      'branch',
+      'mitigation',
+      'identity',
+      'traits',
+      'expect',
+      'compromise',
+    ]);
     for (const p of PERSONA_IDS)
       expect(
         truth.some((t) => t.persona === p),

@@ -6,9 +6,24 @@
 import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 
-export function tarEntry(name: string, body: Buffer | string = '', type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' = 'File', linkpath?: string, size?: number): Buffer {
+export function tarEntry(
+  name: string,
+  body: Buffer | string = '',
+  type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' = 'File',
+  linkpath?: string,
+  size?: number,
+): Buffer {
   const b = typeof body === 'string' ? Buffer.from(body) : body;
-  const h = new Header({ path: name, mode: 0o644, uid: 0, gid: 0, size: size ?? (type === 'File' ? b.length : 0), mtime: new Date(1_579_500_000_000), type, linkpath });
+  const h = new Header({
+    path: name,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: size ?? (type === 'File' ? b.length : 0),
+    mtime: new Date(1_579_500_000_000),
+    type,
+    linkpath,
+  });
   const block = Buffer.alloc(512);
   h.encode(block, 0);
   if (type !== 'File' || size !== undefined) return block;
@@ -98,5 +113,9 @@ export function deflatedZeros(mib: number): { deflated: Buffer; size: number; cr
   const chunk = deflateRawSync(zero, { level: 9, finishFlush: constants.Z_SYNC_FLUSH });
   let crc = 0;
   for (let i = 0; i < mib; i++) crc = crc32(zero, crc);
-  return { deflated: Buffer.concat([...Array.from({ length: mib }, () => chunk), Buffer.from([0x03, 0x00])]), size: mib * 1024 * 1024, crc };
+  return {
+    deflated: Buffer.concat([...Array.from({ length: mib }, () => chunk), Buffer.from([0x03, 0x00])]),
+    size: mib * 1024 * 1024,
+    crc,
+  };
 }

@@ -50,7 +50,10 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
 
 describe('formats', () => {
   it('directory, tar, tar.gz and zip, with or without a top folder, give the same findings', async () => {
-    const dir = writeCollection(join(work, 'd1'), { top: 'edgewatch-collect-adc1', files: { '/var/tmp/netscalerd': { content: 'ELF!!', mode: 0o755 } } });
+    const dir = writeCollection(join(work, 'd1'), {
+      top: 'edgewatch-collect-adc1',
+      files: { '/var/tmp/netscalerd': { content: 'ELF!!', mode: 0o755 } },
+    });
     writeFileSync(join(work, 'a.tar'), tar(baseEntries()));
     writeFileSync(join(work, 'a.tgz'), gzipSync(tar(baseEntries('top/'))));
     writeFileSync(join(work, 'a.tar.gz'), gzipSync(tar([tarEntry('top/', '', 'Directory'), ...baseEntries('top/')])));
@@ -64,7 +67,10 @@ describe('formats', () => {
     );
     for (const p of [dir, join(work, 'a.tar'), join(work, 'a.tgz'), join(work, 'a.tar.gz'), join(work, 'a.zip')]) {
       const r = await triage(p, { analyzeLogs: null });
-      expect(r.findings.map((f) => [f.rule, f.path]), p).toEqual([['miner-netscalerd', '/var/tmp/netscalerd']]);
+      expect(
+        r.findings.map((f) => [f.rule, f.path]),
+        p,
+      ).toEqual([['miner-netscalerd', '/var/tmp/netscalerd']]);
       expect(r.host.hostname).toBe('adc1');
       expect(r.summary.verdict).toBe('compromised');
     }
@@ -139,7 +145,13 @@ describe('hostile archives', () => {
 
   it('zip bomb: a 1 MB zip declaring 1 GiB is skipped over the per-file cap without inflating', async () => {
     const bomb = deflatedZeros(1024);
-    writeFileSync(join(work, 'bomb.zip'), zip([{ name: 'meta/collect.txt', data: COLLECT }, { name: 'fs/var/log/httpaccess.log', raw: bomb }]));
+    writeFileSync(
+      join(work, 'bomb.zip'),
+      zip([
+        { name: 'meta/collect.txt', data: COLLECT },
+        { name: 'fs/var/log/httpaccess.log', raw: bomb },
+      ]),
+    );
     const t0 = Date.now();
     const r = await triage(join(work, 'bomb.zip'));
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -150,7 +162,10 @@ describe('hostile archives', () => {
     const lie = deflatedZeros(64);
     writeFileSync(
       join(work, 'lie.zip'),
-      zip([{ name: 'meta/collect.txt', data: COLLECT }, { name: 'fs/netscaler/portal/templates/x.xml', raw: lie, declaredSize: 1000 }]),
+      zip([
+        { name: 'meta/collect.txt', data: COLLECT },
+        { name: 'fs/netscaler/portal/templates/x.xml', raw: lie, declaredSize: 1000 },
+      ]),
     );
     const before = process.memoryUsage().rss;
     const r = await triage(join(work, 'lie.zip'), { analyzeLogs: null });
@@ -164,7 +179,10 @@ describe('hostile archives', () => {
     const r = await triage(join(work, 'bomb.tgz'), { analyzeLogs: null });
     expect(r.stats.warnings.join('\n')).toContain('over the per-file cap');
     expect(r.findings.map((f) => f.rule)).toEqual(['miner-netscalerd']);
-    const e = await expectCode(triage(join(work, 'bomb.tgz'), { analyzeLogs: null, limits: { maxTotalBytes: 32 * 1024 * 1024 } }), 'EW_TRIAGE_TOO_LARGE');
+    const e = await expectCode(
+      triage(join(work, 'bomb.tgz'), { analyzeLogs: null, limits: { maxTotalBytes: 32 * 1024 * 1024 } }),
+      'EW_TRIAGE_TOO_LARGE',
+    );
     expect(e.message).toContain('cap on decompressed data');
     expect(ourTemps()).toEqual(tempsBefore);
   });
@@ -191,7 +209,12 @@ describe('hostile archives', () => {
         '/netscaler/portal/templates/j.xml': { content: junk },
         '/var/vpn/x.php': { content: junk, mode: 0o444 },
       },
-      meta: { 'ps.txt': junk.toString('latin1'), 'sockstat.txt': junk.toString('latin1'), 'crontab.txt': junk.toString('latin1'), 'suid.txt': junk.toString('latin1') },
+      meta: {
+        'ps.txt': junk.toString('latin1'),
+        'sockstat.txt': junk.toString('latin1'),
+        'crontab.txt': junk.toString('latin1'),
+        'suid.txt': junk.toString('latin1'),
+      },
     });
     writeFileSync(join(dir, 'meta/stat.txt'), Buffer.concat([junk, Buffer.from('\n100444\t0\t0\t1\t1\t1\t/var/vpn/x.php\n')]));
     const r = await triage(dir);

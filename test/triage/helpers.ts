@@ -6,8 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { triageCollection } from '../../src/triage/run.js';
 import { openCollection } from '../../src/triage/open.js';
+import { triageCollection } from '../../src/triage/run.js';
 import type { TriageReport } from '../../src/triage/types.js';
 
 export interface FakeFile {
@@ -94,12 +94,32 @@ const PERL = '#!/usr/bin/perl\nuse strict;\nuse NetScaler::Portal::Page;\nmy $pa
 /** A clean fresh 13.0-47.22 install as a live collection (every listing present). */
 export function freshInstall(): CollectionSpec {
   const files: Record<string, FakeFile | string> = {};
-  for (const n of ['tips.pl', 'logout.pl', 'navthemes.pl', 'newbm.pl', 'picktheme.pl', 'rmbm.pl', 'subscription.pl', 'themes.pl', 'PersonalBookmark.pl']) {
+  for (const n of [
+    'tips.pl',
+    'logout.pl',
+    'navthemes.pl',
+    'newbm.pl',
+    'picktheme.pl',
+    'rmbm.pl',
+    'subscription.pl',
+    'themes.pl',
+    'PersonalBookmark.pl',
+  ]) {
     files[`/netscaler/portal/scripts/${n}`] = { content: n === 'newbm.pl' ? `${PERL}eval(handle_subscriptions());\n` : PERL, mode: 0o555 };
   }
-  files['/netscaler/portal/templates/navthemes.tmpl'] = { content: '<html>[% INCLUDE header %]<body>[% title %]</body></html>\n', mode: 0o444 };
-  files['/var/vpn/bookmark/alice.xml'] = { content: '<user username="alice"><bookmark title="intranet" url="https://intranet"/></user>\n', mode: 0o644, mtime: Date.UTC(2019, 5, 1) / 1000 };
-  files['/var/vpn/bookmark/bm_prefix_bob.xml'] = { content: '<user username="bob"><bookmark title="wiki" url="https://wiki"/></user>\n', mode: 0o644 };
+  files['/netscaler/portal/templates/navthemes.tmpl'] = {
+    content: '<html>[% INCLUDE header %]<body>[% title %]</body></html>\n',
+    mode: 0o444,
+  };
+  files['/var/vpn/bookmark/alice.xml'] = {
+    content: '<user username="alice"><bookmark title="intranet" url="https://intranet"/></user>\n',
+    mode: 0o644,
+    mtime: Date.UTC(2019, 5, 1) / 1000,
+  };
+  files['/var/vpn/bookmark/bm_prefix_bob.xml'] = {
+    content: '<user username="bob"><bookmark title="wiki" url="https://wiki"/></user>\n',
+    mode: 0o644,
+  };
   files['/var/vpn/themes/default/css/base.css'] = { content: 'body { color: #333; }\n', mode: 0o444 };
   files['/netscaler/ns_gui/admin_ui/php/application/controllers/login.php'] = {
     content: '<?php\n$cfg = array_filter($x);\n$v = base64_decode($cookie);\nhttp_response_code(302);\n',
@@ -108,7 +128,10 @@ export function freshInstall(): CollectionSpec {
   files['/var/netscaler/ns_gui/admin_ui/php/index.php'] = { content: '<?php\nrequire "application/bootstrap.php";\n', mode: 0o444 };
   files['/var/netscaler/logon/LogonPoint/index.html'] = { content: '<html></html>\n', mode: 0o444 };
   files['/var/netscaler/logon/themes/Default/css/theme.css'] = { content: 'a{}\n', mode: 0o444 };
-  files['/var/cron/tabs/root'] = { content: '# DO NOT EDIT\n0 * * * * /usr/bin/newsyslog\n*/5 * * * * /netscaler/nsfsyncd -c\n', mode: 0o600 };
+  files['/var/cron/tabs/root'] = {
+    content: '# DO NOT EDIT\n0 * * * * /usr/bin/newsyslog\n*/5 * * * * /netscaler/nsfsyncd -c\n',
+    mode: 0o600,
+  };
   files['/flash/boot/loader.conf'] = 'kernel="/ns-13.0-47.22"\nautoboot_delay=3\n';
   files['/nsconfig/ns.conf'] = '#NS13.0 Build 47.22\nset ns config -IPAddress 192.0.2.10 -netmask 255.255.255.0\nset ns hostName adc1\n';
   files['/var/tmp/ns_system_backup.tgz'] = { content: 'x', mode: 0o644 };
@@ -116,7 +139,8 @@ export function freshInstall(): CollectionSpec {
   return {
     files,
     meta: {
-      'suid.txt': '/netscaler/ping\n/netscaler/ping6\n/netscaler/traceroute\n/sbin/shutdown\n/usr/bin/su\n/usr/bin/passwd\n/usr/bin/crontab\n/usr/libexec/ssh-keysign\n',
+      'suid.txt':
+        '/netscaler/ping\n/netscaler/ping6\n/netscaler/traceroute\n/sbin/shutdown\n/usr/bin/su\n/usr/bin/passwd\n/usr/bin/crontab\n/usr/libexec/ssh-keysign\n',
       'ps.txt': [
         'USER     PID %CPU %MEM   VSZ   RSS  TT  STAT STARTED      TIME COMMAND',
         'root       1  0.0  0.0  3200   600  ??  ILs  10:00AM   0:00.01 /sbin/init --',

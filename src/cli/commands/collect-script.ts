@@ -21,9 +21,13 @@ export function registerCollectScriptCommand(program: Command): void {
       try {
         writeFileSync(flags.output, text, { mode: 0o755, flag: 'wx' });
       } catch (cause) {
-        throw new EdgewatchError('EW_TRIAGE_WRITE', `cannot write ${flags.output}: ${(cause as Error).message} (an existing file is never overwritten)`, {
-          cause,
-        });
+        throw new EdgewatchError(
+          'EW_TRIAGE_WRITE',
+          `cannot write ${flags.output}: ${(cause as Error).message} (an existing file is never overwritten)`,
+          {
+            cause,
+          },
+        );
       }
       process.stderr.write(`edgewatch: wrote ${flags.output}; copy it to the appliance and run it as root with sh\n`);
     });

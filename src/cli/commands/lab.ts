@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { EdgewatchError } from '../../errors.js';
+import { collectionFor, writeCollection } from '../../lab/collection/index.js';
+import { writeCorpus } from '../../lab/corpus.js';
 import { DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_RANGE, type Lab, startLab } from '../../lab/index.js';
 
 interface LabFlags {
@@ -60,8 +62,43 @@ export function summaryLine(lab: Lab): string {
   return `lab ${lab.range} size=${lab.size} mode=${lab.mode} listeners=${lab.listeners} ${ports} seed=${lab.seed} step=${lab.step} personas: ${counts}`;
 }
 
+function registerLabSubcommands(lab: Command): void {
+  lab
+    .command('collection <ip>')
+    .description('write the collection (triage input) of lab address IP, consistent with its truth; population options as for `lab`')
+    .requiredOption('-o, --output <path>', 'output directory, or FILE.tar.gz / FILE.tgz')
+    .option('--expected', 'also print the findings a correct triage must produce (JSON)')
+    .action(async (ip: string, flags: { output: string; expected?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<LabFlags & { output: string; expected?: boolean }>();
+      const res = collectionFor(ip, {
+        range: g.range,
+        size: g.size,
+        seed: g.seed,
+        step: g.step,
+        mix: g.mix ? readMixFile(g.mix) : undefined,
+      });
+      await writeCollection(flags.output, res.collection);
+      const t = res.truth;
+      process.stdout.write(
+        `collection ${ip} persona=${t.persona} build=${t.build} step=${t.step} compromise=${t.compromise.kind} verdict=${res.expected.verdict} files=${res.collection.files.size} -> ${flags.output}\n`,
+      );
+      if (flags.expected) process.stdout.write(`${JSON.stringify(res.expected)}\n`);
+    });
+  lab
+    .command('corpus <dir>')
+    .description('regenerate the triage corpus (one collection per directory, EXPECTED.json, README.md)')
+    .action(async (dir: string) => {
+      const built = await writeCorpus(dir);
+      for (const b of built) {
+        process.stdout.write(
+          `${b.entry.name}: ${b.expected.findings.length} findings, verdict ${b.expected.verdict}, exit ${b.expected.exit}\n`,
+        );
+      }
+    });
+}
+
 export function registerLabCommand(program: Command): void {
-  program
+  const lab = program
     .command('lab')
     .description('start an emulated population of appliances on loopback (ground truth for scanner tests)')
     .option('--range <cidr>', `address range inside 127.0.0.0/8 (default ${DEFAULT_RANGE})`)
@@ -114,4 +151,5 @@ export function registerLabCommand(program: Command): void {
       await lab.close();
       process.stdout.write('lab closed\n');
     });
+  registerLabSubcommands(lab);
 }

@@ -13,13 +13,17 @@ export async function writeCollectionDir(dir: string, files: ReadonlyMap<string,
     await mkdir(dir, { recursive: true });
     const existing = await listFiles(dir);
     if (existing.length > 0 && !existing.includes('MANIFEST.sha256')) {
-      throw new EdgewatchError('EW_LAB_COLLECTION', `${dir} is not empty and holds no collection (no MANIFEST.sha256): refusing to write into it`);
+      throw new EdgewatchError(
+        'EW_LAB_COLLECTION',
+        `${dir} is not empty and holds no collection (no MANIFEST.sha256): refusing to write into it`,
+      );
     }
     for (const old of existing) {
       if (!files.has(old)) await rm(join(dir, old), { force: true });
     }
     for (const [rel, data] of files) {
-      if (rel.startsWith('/') || rel.split('/').includes('..')) throw new EdgewatchError('EW_LAB_COLLECTION', `unsafe collection path ${rel}`);
+      if (rel.startsWith('/') || rel.split('/').includes('..'))
+        throw new EdgewatchError('EW_LAB_COLLECTION', `unsafe collection path ${rel}`);
       const out = join(dir, rel);
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, data);
@@ -67,7 +71,8 @@ function header(name: string, size: number, mtime: number, type: '0' | '5'): Buf
   let short = name;
   if (Buffer.byteLength(name) > 100) {
     const cut = name.lastIndexOf('/', 155);
-    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100) throw new EdgewatchError('EW_LAB_COLLECTION', `path too long for ustar: ${name}`);
+    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100)
+      throw new EdgewatchError('EW_LAB_COLLECTION', `path too long for ustar: ${name}`);
     prefix = name.slice(0, cut);
     short = name.slice(cut + 1);
   }

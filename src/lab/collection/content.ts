@@ -41,9 +41,12 @@ export const SUID_WHITELIST = [
 
 export function portalScript(name: string, md5: string): string {
   const body: Record<string, string> = {
-    'subscription.pl': '# Renders the subscription list; the vendor file ends with eval(handle_subscriptions()).\nsub handle_subscriptions { return 1; }\neval(handle_subscriptions());\n',
-    'themes.pl': '# Lists the portal themes the user may execute a switch to.\nmy @themes = qw(Default Greenbubble X1 RfWebUI);\nprint join("\\n", @themes), "\\n";\n',
-    'newbm.pl': '# Stores a new personal bookmark for the logged-on user (bm_prefix_<user>.xml).\nmy %bm = (title => "", url => "");\nprint "OK\\n";\n',
+    'subscription.pl':
+      '# Renders the subscription list; the vendor file ends with eval(handle_subscriptions()).\nsub handle_subscriptions { return 1; }\neval(handle_subscriptions());\n',
+    'themes.pl':
+      '# Lists the portal themes the user may execute a switch to.\nmy @themes = qw(Default Greenbubble X1 RfWebUI);\nprint join("\\n", @themes), "\\n";\n',
+    'newbm.pl':
+      '# Stores a new personal bookmark for the logged-on user (bm_prefix_<user>.xml).\nmy %bm = (title => "", url => "");\nprint "OK\\n";\n',
   };
   return `#!/usr/bin/perl
 # edgewatch lab stand-in for /netscaler/portal/scripts/${name} (Citrix Gateway portal script).
@@ -72,11 +75,26 @@ export const GUI_PHP: ReadonlyArray<readonly [string, string]> = [
 
 /** Logon pages under /var/netscaler/logon (no PHP: any PHP there is suspicious, DOMAIN §4.8). */
 export const LOGON_FILES: ReadonlyArray<readonly [string, string]> = [
-  ['/var/netscaler/logon/LogonPoint/index.html', '<!DOCTYPE html>\n<!-- edgewatch lab stand-in for the RfWebUI logon page -->\n<html><head><title>Citrix Gateway</title><script src="init.js"></script></head><body></body></html>\n'],
-  ['/var/netscaler/logon/LogonPoint/tmindex.html', '<!DOCTYPE html>\n<!-- edgewatch lab stand-in -->\n<html><head><title>Citrix Gateway</title></head><body></body></html>\n'],
-  ['/var/netscaler/logon/LogonPoint/init.js', '/* edgewatch lab stand-in for the LogonPoint bootstrap script */\nwindow.CTXS = window.CTXS || {};\n'],
-  ['/var/netscaler/logon/LogonPoint/uiareas/uiareas.js', '/* edgewatch lab stand-in: UI area definitions of the logon page */\nCTXS.uiAreas = [];\n'],
-  ['/var/netscaler/logon/themes/Default/css/theme.css', '/* edgewatch lab stand-in: default logon theme */\nbody { font-family: sans-serif; }\n'],
+  [
+    '/var/netscaler/logon/LogonPoint/index.html',
+    '<!DOCTYPE html>\n<!-- edgewatch lab stand-in for the RfWebUI logon page -->\n<html><head><title>Citrix Gateway</title><script src="init.js"></script></head><body></body></html>\n',
+  ],
+  [
+    '/var/netscaler/logon/LogonPoint/tmindex.html',
+    '<!DOCTYPE html>\n<!-- edgewatch lab stand-in -->\n<html><head><title>Citrix Gateway</title></head><body></body></html>\n',
+  ],
+  [
+    '/var/netscaler/logon/LogonPoint/init.js',
+    '/* edgewatch lab stand-in for the LogonPoint bootstrap script */\nwindow.CTXS = window.CTXS || {};\n',
+  ],
+  [
+    '/var/netscaler/logon/LogonPoint/uiareas/uiareas.js',
+    '/* edgewatch lab stand-in: UI area definitions of the logon page */\nCTXS.uiAreas = [];\n',
+  ],
+  [
+    '/var/netscaler/logon/themes/Default/css/theme.css',
+    '/* edgewatch lab stand-in: default logon theme */\nbody { font-family: sans-serif; }\n',
+  ],
 ];
 
 export function loaderConf(b: Build): string {

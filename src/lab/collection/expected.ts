@@ -81,28 +81,123 @@ export const KNOWN_WEBSHELLS = [
   '/var/vpn/themes/imgs/whatfile',
   '/var/nstmp/chisel',
 ];
-const LEGIT_PL = new Set(['tips.pl', 'logout.pl', 'navthemes.pl', 'newbm.pl', 'picktheme.pl', 'rmbm.pl', 'subscription.pl', 'themes.pl', 'PersonalBookmark.pl']);
-const NOTROBIN_FILES = ['/tmp/.init/httpd', '/var/nstmp/.nscache/httpd', '/var/nstmp/.nscache/prev.sh', '/var/nstmp/.nscache/httpd-nscache_clean'];
+const LEGIT_PL = new Set([
+  'tips.pl',
+  'logout.pl',
+  'navthemes.pl',
+  'newbm.pl',
+  'picktheme.pl',
+  'rmbm.pl',
+  'subscription.pl',
+  'themes.pl',
+  'PersonalBookmark.pl',
+]);
+const NOTROBIN_FILES = [
+  '/tmp/.init/httpd',
+  '/var/nstmp/.nscache/httpd',
+  '/var/nstmp/.nscache/prev.sh',
+  '/var/nstmp/.nscache/httpd-nscache_clean',
+];
 
 /** §4.2#1 blacklist (exceptions are removed from the text before matching). */
 const BLACKLIST = [
-  'template.new', 'exec', '`', 'eval(', 'bash', 'ns.conf', 'curl', 'wget', 'Encode::decode(chr(', '}exit', 'pwnpzi1337', 'test1337', 'chr(',
-  '45.120.53.214', 'eternalblue.replay', 'scan.py', 'x64.dll', 'x86.dll', 'xp_eternalblue.replay', 'ld.sh', 'piz.Lan', 'de.py', '.new.zip',
-  '/tmp/rAgn', '198.44.227.126', '/tmp/l.sh', 'Digest::MD5', 'Could not execute command', '/tmp/bsd', '/tmp/un', '66.42.98.220',
-  '/tmp/.init/httpd', '/var/nstmp/.nscache', 'tiny.php', 'debug.php', 'conn.php',
+  'template.new',
+  'exec',
+  '`',
+  'eval(',
+  'bash',
+  'ns.conf',
+  'curl',
+  'wget',
+  'Encode::decode(chr(',
+  '}exit',
+  'pwnpzi1337',
+  'test1337',
+  'chr(',
+  '45.120.53.214',
+  'eternalblue.replay',
+  'scan.py',
+  'x64.dll',
+  'x86.dll',
+  'xp_eternalblue.replay',
+  'ld.sh',
+  'piz.Lan',
+  'de.py',
+  '.new.zip',
+  '/tmp/rAgn',
+  '198.44.227.126',
+  '/tmp/l.sh',
+  'Digest::MD5',
+  'Could not execute command',
+  '/tmp/bsd',
+  '/tmp/un',
+  '66.42.98.220',
+  '/tmp/.init/httpd',
+  '/var/nstmp/.nscache',
+  'tiny.php',
+  'debug.php',
+  'conn.php',
 ];
 const BLACKLIST_EXCEPT = ['execute', 'eval(handle_subscriptions())', 'build.sh', 'upgrade.py'];
 /** §4.5 shell-history strings. */
 const SHELL_IOCS = [
-  '95.179.163.186', '185.178.45.221', '159.69.37.196', '61.218.225.74', '45.120.53.214', '198.44.227.126', '23.234.10.122', '46.45.15.56',
-  '157.157.87.22', '193.187.174.104', '62.113.112.33', '217.12.221.12', '66.42.98.220', '/wp-content/uploads/', 'tee /netscaler/portal', 'ci.sh',
-  'ci2.sh', 'ci3.sh', 'cmd.pl', '/etc/security/passwd', '/etc/shadow', '/flash/nsconfig/ns.conf', 'NSC_USER', 'nc -l', "python -c '",
-  'www.jdjd.com', 'eternalblue.replay', 'x64.dll', 'x86.dll', 'ld.sh', 'piz.Lan', '.new.zip', '/tmp/rAgn', '/tmp/.init/httpd', '/tmp/l.sh',
-  '/tmp/bsd', '/tmp/un', '/var/nstmp/.nscache/prev.sh', '/var/nstmp/.nscache/httpd-nscache_clean', '/vpn/themes/imgs/tiny.php',
-  '/vpn/themes/imgs/debug.php', '/vpn/themes/imgs/conn.php',
+  '95.179.163.186',
+  '185.178.45.221',
+  '159.69.37.196',
+  '61.218.225.74',
+  '45.120.53.214',
+  '198.44.227.126',
+  '23.234.10.122',
+  '46.45.15.56',
+  '157.157.87.22',
+  '193.187.174.104',
+  '62.113.112.33',
+  '217.12.221.12',
+  '66.42.98.220',
+  '/wp-content/uploads/',
+  'tee /netscaler/portal',
+  'ci.sh',
+  'ci2.sh',
+  'ci3.sh',
+  'cmd.pl',
+  '/etc/security/passwd',
+  '/etc/shadow',
+  '/flash/nsconfig/ns.conf',
+  'NSC_USER',
+  'nc -l',
+  "python -c '",
+  'www.jdjd.com',
+  'eternalblue.replay',
+  'x64.dll',
+  'x86.dll',
+  'ld.sh',
+  'piz.Lan',
+  '.new.zip',
+  '/tmp/rAgn',
+  '/tmp/.init/httpd',
+  '/tmp/l.sh',
+  '/tmp/bsd',
+  '/tmp/un',
+  '/var/nstmp/.nscache/prev.sh',
+  '/var/nstmp/.nscache/httpd-nscache_clean',
+  '/vpn/themes/imgs/tiny.php',
+  '/vpn/themes/imgs/debug.php',
+  '/vpn/themes/imgs/conn.php',
 ];
 const CRON_LOG_IOCS = ['(nobody) CMD', 'ci.sh', 'ci2.sh', 'ci3.sh', '185.178.45.221', '62.113.112.33'];
-const ERROR_LOG_IOCS = ['curl', 'wget', 'Xferd', 'mkdir', 'netscalerd', 'fuck', '/tmp/.init/httpd', 'cat: /proc/version: No such file or directory', 'cat: /proc/cpuinfo: No such file or directory', 'socket.error: ', 'Traceback (most recent call last):'];
+const ERROR_LOG_IOCS = [
+  'curl',
+  'wget',
+  'Xferd',
+  'mkdir',
+  'netscalerd',
+  'fuck',
+  '/tmp/.init/httpd',
+  'cat: /proc/version: No such file or directory',
+  'cat: /proc/cpuinfo: No such file or directory',
+  'socket.error: ',
+  'Traceback (most recent call last):',
+];
 const PHP_IOCS = ['eval($_', 'base64_decode(', 'http_response_code(', 'array_filter('];
 const BOOKMARK_CUTOFF = Date.UTC(2019, 11, 15) / 1000;
 
@@ -141,6 +236,16 @@ export function familyFiles(paths: Iterable<string>, familyBase: string): string
 
 /** Derive the expected findings of a rendered collection. */
 export function deriveExpected(c: RenderedCollection): Expected {
+  return derive(c).expected;
+}
+
+/** Every log file holding a match, per log rule (the corpus keeps each rule in one file). */
+export function logRuleFiles(c: RenderedCollection): Map<TriageRuleId, string[]> {
+  return derive(c).logFiles;
+}
+
+function derive(c: RenderedCollection): { expected: Expected; logFiles: Map<TriageRuleId, string[]> } {
+  const logFiles = new Map<TriageRuleId, string[]>();
   const found = new Map<string, ExpectedFinding>();
   const hit = (rule: TriageRuleId, path: string) => {
     const k = `${rule}\0${path}`;
@@ -176,16 +281,21 @@ export function deriveExpected(c: RenderedCollection): Expected {
     if (isPhp && st && under(p, PHP_PERM_DIRS) && (st.mode & 0o7777) !== 0o444) hit('php-permission', p);
     if (isPhp && text !== undefined && PHP_IOCS.some((s) => text.slice(0, 2048).includes(s))) hit('php-content', p);
     if (st && under(p, TIMESTOMP_DIRS) && st.ctime - st.mtime > 1_209_600) hit('timestomp', p);
-    if (['/var/tmp/the', '/var/tmp/npc', '/var/nss'].includes(p) || (p.startsWith('/var/tmp/conf/') && p.endsWith('.conf')) || base(p) === '.theme.php')
+    if (
+      ['/var/tmp/the', '/var/tmp/npc', '/var/nss'].includes(p) ||
+      (p.startsWith('/var/tmp/conf/') && p.endsWith('.conf')) ||
+      base(p) === '.theme.php'
+    )
       hit('ioc-2023-file', p);
   }
   for (const p of c.suid) if (!SUID_WHITELIST.includes(p)) hit('suid-unexpected', p);
 
   // Cron (§4.2#10, #20): the nobody crontab file, or root entries starting with an IPv4 / using /var/tmp.
   const nobodyTab = c.text.get('/var/cron/tabs/nobody');
-  if (nobodyTab !== undefined && nobodyTab.split('\n').some((l) => l.trim() && !l.startsWith('#'))) hit('cron-nobody', '/var/cron/tabs/nobody');
+  if (nobodyTab?.split('\n').some((l) => l.trim() && !l.startsWith('#'))) hit('cron-nobody', '/var/cron/tabs/nobody');
   const rootTab = c.text.get('/var/cron/tabs/root') ?? '';
-  if (rootTab.split('\n').some((l) => !l.startsWith('#') && (RE_IPV4_CMD.test(l) || l.includes('/var/tmp')))) hit('cron-nobody', '/var/cron/tabs/root');
+  if (rootTab.split('\n').some((l) => !l.startsWith('#') && (RE_IPV4_CMD.test(l) || l.includes('/var/tmp'))))
+    hit('cron-nobody', '/var/cron/tabs/root');
 
   // Live listings (§4.2#13–#15): the path is the listing.
   if (c.ps) {
@@ -210,7 +320,12 @@ export function deriveExpected(c: RenderedCollection): Expected {
       for (const line of (c.text.get(p) ?? '').split('\n')) {
         if (!line) continue;
         const m = match(line);
-        for (const rule of m === null ? [] : Array.isArray(m) ? m : [m]) if (![...found.values()].some((f) => f.rule === rule)) hit(rule, p);
+        for (const rule of m === null ? [] : Array.isArray(m) ? m : [m]) {
+          const seen = logFiles.get(rule) ?? [];
+          if (!seen.includes(p)) seen.push(p);
+          logFiles.set(rule, seen);
+          if (![...found.values()].some((f) => f.rule === rule)) hit(rule, p);
+        }
       }
     }
   };
@@ -244,7 +359,7 @@ export function deriveExpected(c: RenderedCollection): Expected {
     return (kind === 'exploitation' || kind === 'compromise') && conf !== 'low';
   });
   const verdict = compromised ? 'compromised' : findings.length > 0 ? 'attempts_only' : 'clean';
-  return { findings, verdict, exit: verdict === 'compromised' ? 1 : 0 };
+  return { expected: { findings, verdict, exit: verdict === 'compromised' ? 1 : 0 }, logFiles };
 }
 
 /** Every rule id is known to triage's vocabulary (compile-time and run-time guard). */

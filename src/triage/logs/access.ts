@@ -21,7 +21,7 @@
  * names a .xml/.pl/.conf file: plain Receiver traffic such as `GET /vpns/services.html` is not one.
  */
 import type { TimelineEvent, TriageRuleId } from '../types.js';
-import { FindingSink, type RuleMeta, makeFinding } from './findings.js';
+import { type FindingSink, makeFinding, type RuleMeta } from './findings.js';
 import type { LineHandler } from './lines.js';
 import { excerpt, parseApacheTime } from './text.js';
 
@@ -45,7 +45,7 @@ export const ACCESS_NEEDLES: readonly Buffer[] = ['vpns', '%7', '%6', 'php'].map
 
 const LINE = /^(\S{1,128}) +\S+ +[^[]*\[([^\]]{1,64})\] +"((?:[^"\\]+|\\.)*)" +(\d{3})\b/;
 /** Cheap reject: a /vpns/ line without any of these can fire no rule and is no attempt. */
-const MAYBE = /%|\.\.|\.(?:xml|pl|conf|php)\b|" 403 /i;
+const MAYBE = /%|\.\.|\.(?:xml|pl|conf|php)\b|" 403\b/i;
 const REQUEST = /^([A-Za-z]{1,20}) +(.*?)(?: +HTTP\/[0-9.]{1,5})?$/;
 const IPISH = /^[0-9A-Fa-f:.]{2,45}$/;
 const VPNS = /(?:\/|%2f)(?:v|%76)(?:p|%70)(?:n|%6e)(?:s|%73)(?:\/|%2f)/i;
@@ -191,7 +191,14 @@ export class AccessAnalysis {
     }
     if (!c.attempt && c.rule !== 'access-webshell') return;
     if (c.attempt) this.counters.attempts++;
-    const ev: Ev = { time: a.time, ord: this.ord++, path, req: `${a.method} ${excerpt(a.target, 120)}`, status: a.status, rule: c.rule ?? 'access-vpns-request' };
+    const ev: Ev = {
+      time: a.time,
+      ord: this.ord++,
+      path,
+      req: `${a.method} ${excerpt(a.target, 120)}`,
+      status: a.status,
+      rule: c.rule ?? 'access-vpns-request',
+    };
     const st = this.ipState(a.ip ?? '(unknown)');
     if (!st) return;
     if (c.rule === 'access-webshell') {
@@ -204,7 +211,8 @@ export class AccessAnalysis {
     if (!st.lastAttempt || earlier(st.lastAttempt, ev)) st.lastAttempt = ev;
     if (c.rule === 'access-exploit-success' || c.rule === 'access-exploit-notrobin') {
       if (!st.firstSuccess || earlier(ev, st.firstSuccess)) st.firstSuccess = ev;
-      if (c.rule === 'access-exploit-success' && st.write && !st.rendered && earlier(st.write, ev)) st.rendered = { write: st.write, render: ev };
+      if (c.rule === 'access-exploit-success' && st.write && !st.rendered && earlier(st.write, ev))
+        st.rendered = { write: st.write, render: ev };
     }
     if (c.rule === 'access-scan-success' && (a.method === 'POST' || a.method === 'PUT') && EXT_PL.test(a.target.split('?')[0])) {
       if (!st.write || earlier(ev, st.write)) st.write = ev;
@@ -254,16 +262,33 @@ export class AccessAnalysis {
       if (fs) push(fs, `first successful exploitation from ${s.ip}: ${fs.req} answered ${fs.status}`, fs.rule, s.ip);
       const r = s.rendered;
       if (r) {
-        push(r.render, `template written (${r.write.req} answered ${r.write.status}) then rendered (${r.render.req} answered ${r.render.status}) by ${s.ip}`, 'access-exploit-success', s.ip);
+        push(
+          r.render,
+          `template written (${r.write.req} answered ${r.write.status}) then rendered (${r.render.req} answered ${r.render.status}) by ${s.ip}`,
+          'access-exploit-success',
+          s.ip,
+        );
       }
       const la = s.lastAttempt;
-      if (la && fa && la !== fa && la !== fs) push(la, `last /vpns/ request from ${s.ip} (${s.attempts} in all): ${la.req} answered ${la.status}`, la.rule, s.ip);
-      if (s.firstShell) push(s.firstShell, `first webshell access from ${s.ip}: ${s.firstShell.req} answered ${s.firstShell.status}`, 'access-webshell', s.ip);
-      if (s.lastShell && s.lastShell !== s.firstShell) push(s.lastShell, `last webshell access from ${s.ip}: ${s.lastShell.req} answered ${s.lastShell.status}`, 'access-webshell', s.ip);
+      if (la && fa && la !== fa && la !== fs)
+        push(la, `last /vpns/ request from ${s.ip} (${s.attempts} in all): ${la.req} answered ${la.status}`, la.rule, s.ip);
+      if (s.firstShell)
+        push(
+          s.firstShell,
+          `first webshell access from ${s.ip}: ${s.firstShell.req} answered ${s.firstShell.status}`,
+          'access-webshell',
+          s.ip,
+        );
+      if (s.lastShell && s.lastShell !== s.firstShell)
+        push(s.lastShell, `last webshell access from ${s.ip}: ${s.lastShell.req} answered ${s.lastShell.status}`, 'access-webshell', s.ip);
     }
     const rest = minor.slice(TIMELINE_ATTEMPT_IPS);
     if (rest.length && rest[0].firstAttempt) {
-      push(rest[0].firstAttempt, `${rest.length} further source addresses made /vpns/ attempts only (the first of them shown by time)`, rest[0].firstAttempt.rule);
+      push(
+        rest[0].firstAttempt,
+        `${rest.length} further source addresses made /vpns/ attempts only (the first of them shown by time)`,
+        rest[0].firstAttempt.rule,
+      );
     }
     return out;
   }

@@ -5,7 +5,7 @@
  * look like `Jan 17 20:07:00 ns /usr/sbin/cron[1234]: (nobody) CMD (curl http://… | sh)`.
  */
 import type { TimelineEvent } from '../types.js';
-import { FindingSink, type RuleMeta, makeFinding } from './findings.js';
+import { type FindingSink, makeFinding, type RuleMeta } from './findings.js';
 import type { LineHandler } from './lines.js';
 import { ipAlternation } from './shell.js';
 import { excerpt, parseSyslogTime } from './text.js';

@@ -19,7 +19,7 @@
  * the closest timestamped line above it (approximate, said so in the title).
  */
 import type { TimelineEvent } from '../types.js';
-import { FindingSink, type RuleMeta, makeFinding } from './findings.js';
+import { type FindingSink, makeFinding, type RuleMeta } from './findings.js';
 import type { LineHandler } from './lines.js';
 import { excerpt, parseErrorLogTime } from './text.js';
 

@@ -5,7 +5,7 @@
  * A host scanned to death thus yields tens of findings, not a hundred thousand; the access-log
  * timeline still keeps first/last per source address.
  */
-import { TRIAGE_RULES, type Confidence, type FindingKind, type TriageFinding, type TriageRuleId } from '../types.js';
+import { type Confidence, type FindingKind, TRIAGE_RULES, type TriageFinding, type TriageRuleId } from '../types.js';
 import { EXCERPT_MAX, excerpt } from './text.js';
 
 /** Findings kept per rule and file before the rest is summarised. */
@@ -87,7 +87,16 @@ function cut(s: string): string {
 export function makeFinding(
   rule: TriageRuleId,
   meta: RuleMeta,
-  p: { title: string; path: string; line: number; text: string; time?: string; source_ip?: string; confidence?: Confidence; kind?: FindingKind },
+  p: {
+    title: string;
+    path: string;
+    line: number;
+    text: string;
+    time?: string;
+    source_ip?: string;
+    confidence?: Confidence;
+    kind?: FindingKind;
+  },
 ): TriageFinding {
   const f: TriageFinding = {
     rule,

@@ -18,11 +18,11 @@ import { AccessAnalysis } from './access.js';
 import { CronAnalysis } from './cron.js';
 import { ErrorLogAnalysis } from './errorlog.js';
 import { FindingSink } from './findings.js';
-import { type LineHandler, type LineStats, forEachLine } from './lines.js';
+import { forEachLine, type LineHandler, type LineStats } from './lines.js';
 import { ShellAnalysis } from './shell.js';
 import { type DecodeStats, decodeLog, fmtBytes, throwIfAborted } from './source.js';
 
-export { parseAccessLine, classifyAccess } from './access.js';
+export { classifyAccess, parseAccessLine } from './access.js';
 
 /** Options of {@link analyzeLogs}. */
 export interface AnalyzeLogsOptions {

@@ -14,7 +14,7 @@ export interface LineHandler {
   readonly needles?: readonly Buffer[];
   /**
    * Global (`g`) regex run on the chunk text: only lines containing a match are handed to `line`.
-   * It must not match `\n`. `null` and no `needles`: every line.
+   * It must not match `\n`. `null` and no `needles`: every non-empty line.
    */
   readonly prefilter: RegExp | null;
   line(text: string, lineNo: number): void;
@@ -120,6 +120,14 @@ export async function forEachLine(
       }
     } else {
       while (counted <= end) {
+        if (buf[counted] === 10) {
+          // run of empty lines: counted, never handed on
+          let i = counted;
+          while (i <= end && buf[i] === 10) i++;
+          lineNo += i - counted;
+          counted = i;
+          continue;
+        }
         const le = buf.indexOf(10, counted);
         lineNo++;
         if (le - counted > maxLine) st.overlong++;

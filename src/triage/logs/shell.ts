@@ -21,7 +21,7 @@
  * command lines (e.g. its output directory name) so that its copies of IOC paths never self-hit.
  */
 import type { TimelineEvent } from '../types.js';
-import { FindingSink, type RuleMeta, makeFinding } from './findings.js';
+import { type FindingSink, makeFinding, type RuleMeta } from './findings.js';
 import type { LineHandler } from './lines.js';
 import { excerpt, parseSyslogTime } from './text.js';
 
@@ -29,8 +29,19 @@ const META: RuleMeta = { kind: 'compromise', confidence: 'high', ref: '§4.2#12,
 
 /** Attacker addresses of §4.5 (also used by the cron analyser). */
 export const IOC_IPS = [
-  '95.179.163.186', '185.178.45.221', '159.69.37.196', '61.218.225.74', '45.120.53.214', '198.44.227.126',
-  '23.234.10.122', '46.45.15.56', '157.157.87.22', '193.187.174.104', '62.113.112.33', '217.12.221.12', '66.42.98.220',
+  '95.179.163.186',
+  '185.178.45.221',
+  '159.69.37.196',
+  '61.218.225.74',
+  '45.120.53.214',
+  '198.44.227.126',
+  '23.234.10.122',
+  '46.45.15.56',
+  '157.157.87.22',
+  '193.187.174.104',
+  '62.113.112.33',
+  '217.12.221.12',
+  '66.42.98.220',
 ];
 
 /** Regex source matching one of `ips` as a whole address. */

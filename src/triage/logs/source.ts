@@ -4,7 +4,7 @@
  * (`maxBytes`, and for gzip also a ratio cap against the compressed size, so a gzip bomb stops
  * early); a cap, a corrupt member or a read error ends the file with a reason instead of throwing.
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EdgewatchError } from '../../errors.js';
 
@@ -38,9 +38,14 @@ function destroy(s: NodeJS.ReadableStream | Readable): void {
   if (typeof d === 'function') d.call(s);
 }
 
-/** Throws EW_TRIAGE_ABORTED when `signal` is aborted. */
+/**
+ * Throws when `signal` is aborted: its reason when that is an EdgewatchError (the CLI aborts with
+ * EW_TRIAGE_ABORTED), otherwise EW_TRIAGE_ABORTED (exit status 130).
+ */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new EdgewatchError('EW_TRIAGE_ABORTED', 'log analysis was stopped', { cause: signal.reason });
+  if (!signal?.aborted) return;
+  if (signal.reason instanceof EdgewatchError) throw signal.reason;
+  throw new EdgewatchError('EW_TRIAGE_ABORTED', 'log analysis was stopped', { cause: signal.reason, exitCode: 130 });
 }
 
 /**

@@ -10,7 +10,12 @@ import { mtimeOf, type RuleContext } from '../context.js';
 import { parseSuid } from '../meta.js';
 
 const MINER = '/var/tmp/netscalerd';
-const NOTROBIN = ['/tmp/.init/httpd', '/var/nstmp/.nscache/httpd', '/var/nstmp/.nscache/prev.sh', '/var/nstmp/.nscache/httpd-nscache_clean'];
+const NOTROBIN = [
+  '/tmp/.init/httpd',
+  '/var/nstmp/.nscache/httpd',
+  '/var/nstmp/.nscache/prev.sh',
+  '/var/nstmp/.nscache/httpd-nscache_clean',
+];
 const APT41 = ['/tmp/bsd', '/tmp/un'];
 const KNOWN_WEBSHELLS = [
   '/var/vpn/themes/imgs/tiny.php',

@@ -38,7 +38,13 @@ export async function cronRules(ctx: RuleContext): Promise<void> {
     const body = ctx.c.has(path) ? await readHead(ctx.c, path, 1024 * 1024, ctx.warnings) : null;
     const entries = body ? parseCrontab(body.toString('latin1'), user) : [];
     if (user === 'nobody' && entries.length === 0) {
-      ctx.out.add('cron-nobody', { confidence: 'high', path, excerpt: `${path} exists (a crontab for nobody)`, time, title: 'crontab of nobody' });
+      ctx.out.add('cron-nobody', {
+        confidence: 'high',
+        path,
+        excerpt: `${path} exists (a crontab for nobody)`,
+        time,
+        title: 'crontab of nobody',
+      });
     }
     for (const e of entries) judge(ctx, e, path, time);
   }

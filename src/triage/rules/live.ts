@@ -8,7 +8,8 @@ import type { RuleContext } from '../context.js';
 import { parsePs, parseSockstat } from '../meta.js';
 
 const HTTPD = /^(?:\/bin\/httpd|\/usr\/sbin\/httpd|httpd)(?:\s|$)/;
-const SHELLISH = /(?:^|\/)(?:sh|bash|csh|tcsh|zsh|nc|ncat|socat)\s+-i\b|python[\d.]*\s+-c\b.*socket|perl\s+-e\b.*socket|(?:^|\s)\/dev\/tcp\/|\bnc\s+(?:-e|-l)/;
+const SHELLISH =
+  /(?:^|\/)(?:sh|bash|csh|tcsh|zsh|nc|ncat|socat)\s+-i\b|python[\d.]*\s+-c\b.*socket|perl\s+-e\b.*socket|(?:^|\s)\/dev\/tcp\/|\bnc\s+(?:-e|-l)/;
 const SHELL_CMD = /^(?:sh|bash|csh|tcsh|python[\d.]*|perl[\d.]*|nc|ncat|socat)$/;
 
 function loopback(addr: string): boolean {
@@ -40,7 +41,13 @@ export async function liveRules(ctx: RuleContext): Promise<void> {
     if (s.proto.startsWith('udp') && /[:.]18634$/.test(s.local)) {
       ctx.out.add('notrobin-udp-18634', { confidence: 'high', path: 'meta/sockstat.txt', line: s.line, excerpt: s.raw.trim() });
     }
-    if ((s.user === 'nobody' || s.user === '65534') && SHELL_CMD.test(s.command) && s.foreign && s.foreign !== '*:*' && !loopback(s.foreign)) {
+    if (
+      (s.user === 'nobody' || s.user === '65534') &&
+      SHELL_CMD.test(s.command) &&
+      s.foreign &&
+      s.foreign !== '*:*' &&
+      !loopback(s.foreign)
+    ) {
       ctx.out.add('outbound-shell', {
         confidence: 'high',
         path: 'meta/sockstat.txt',

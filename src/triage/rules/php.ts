@@ -64,7 +64,14 @@ export async function phpRules(ctx: RuleContext): Promise<void> {
     const m = SPECIFIC.exec(text) ?? (PHP_TREES.some((t) => p.startsWith(t)) ? BROAD.exec(text) : null);
     if (!m) continue;
     const l = lineAt(text, m.index);
-    ctx.out.add('php-content', { confidence: 'high', path: p, line: l.line, excerpt: l.text, time: mtimeOf(ctx, p), title: `webshell string \`${m[0]}\` in PHP` });
+    ctx.out.add('php-content', {
+      confidence: 'high',
+      path: p,
+      line: l.line,
+      excerpt: l.text,
+      time: mtimeOf(ctx, p),
+      title: `webshell string \`${m[0]}\` in PHP`,
+    });
   }
   if (notCopied > 0) ctx.notChecked.push(`PHP contents (§4.2#19): ${notCopied} listed PHP file(s) were not copied into the collection`);
 }

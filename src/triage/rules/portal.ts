@@ -170,7 +170,12 @@ async function onePortalFile(ctx: RuleContext, dir: string, path: string): Promi
   }
   if (ctx.out.has('perl-script-unexpected', path)) return;
   if (st && isRegular(st) && (st.mode & 0o777) === 0o644 && !name.startsWith('bm_prefix_')) {
-    ctx.out.add('portal-file-permissions', { confidence: 'low', path, excerpt: `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} uid ${st.uid} gid ${st.gid}`, time });
+    ctx.out.add('portal-file-permissions', {
+      confidence: 'low',
+      path,
+      excerpt: `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} uid ${st.uid} gid ${st.gid}`,
+      time,
+    });
   }
 }
 
@@ -178,14 +183,20 @@ async function perlScripts(ctx: RuleContext): Promise<void> {
   const dir = '/netscaler/portal/scripts';
   if (!dirCovered(ctx, dir)) return;
   const md5Build = ctx.version === LEGIT_SCRIPTS_BUILD;
-  if (!md5Build) ctx.notChecked.push(`portal script MD5s (§4.2#3): no reference set for build ${ctx.version ?? '(unknown)'}; names checked only`);
+  if (!md5Build)
+    ctx.notChecked.push(`portal script MD5s (§4.2#3): no reference set for build ${ctx.version ?? '(unknown)'}; names checked only`);
   for (const path of under(ctx, dir)) {
     const rest = path.slice(dir.length + 1);
     if (rest.includes('/') || !/\.pl$/i.test(rest)) continue;
     const time = mtimeOf(ctx, path);
     const legit = LEGIT_PORTAL_SCRIPTS[rest];
     if (legit === undefined) {
-      ctx.out.add('perl-script-unexpected', { confidence: 'medium', path, excerpt: `${rest} is not one of the appliance's portal scripts`, time });
+      ctx.out.add('perl-script-unexpected', {
+        confidence: 'medium',
+        path,
+        excerpt: `${rest} is not one of the appliance's portal scripts`,
+        time,
+      });
       continue;
     }
     if (!md5Build || !ctx.c.has(path)) continue;

@@ -6,13 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeLogs } from '../../../src/triage/logs/index.js';
 import type { LogAnalysis } from '../../../src/triage/types.js';
-import { MemCollection, access } from './helpers.js';
+import { access, MemCollection } from './helpers.js';
 
 const T = '17/Jan/2020:20:07:22 +0000';
 const LOG = '/var/log/httpaccess.log';
 
 async function run(lines: string[], extra: Record<string, string> = {}): Promise<LogAnalysis> {
-  return analyzeLogs(new MemCollection({ [LOG]: `${lines.join('\n')}\n`, ...extra }, { 'collect.txt': 'collected_at: 2020-01-20T00:00:00Z\n' }, 97));
+  return analyzeLogs(
+    new MemCollection({ [LOG]: `${lines.join('\n')}\n`, ...extra }, { 'collect.txt': 'collected_at: 2020-01-20T00:00:00Z\n' }, 97),
+  );
 }
 async function rulesOf(req: string, status: number): Promise<string[]> {
   return (await run([access('203.0.113.9', T, req, status)])).findings.map((f) => f.rule);
@@ -86,6 +88,19 @@ describe('access-log rules', () => {
     ]);
   });
 
+  it('parses lines with missing fields (no size, no referer/agent)', async () => {
+    const r = await run([
+      '192.0.2.44 - - [17/Jan/2020:20:07:22 +0000] "GET /vpns/ HTTP/1.1" 403',
+      '192.0.2.45 - - [17/Jan/2020:20:07:23 +0000] "GET /vpn/../vpns/portal/q.xml HTTP/1.0" 200 -',
+      '192.0.2.46 - - [17/Jan/2020:20:07:24 +0000] "GET /vpn/../vpns/portal/q.xml',
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.source_ip])).toEqual([
+      ['access-probe-blocked', '192.0.2.44'],
+      ['access-exploit-success', '192.0.2.45'],
+    ]);
+    expect(r.checked[0]).toContain('1 candidate lines unparsable');
+  });
+
   it.each([
     ['17/Jan/2020:20:07:22 +0000', '2020-01-17T20:07:22.000Z'],
     ['17/Jan/2020:20:07:22 -0500', '2020-01-18T01:07:22.000Z'],
@@ -136,7 +151,14 @@ function cleanGatewayLog(n: number): string[] {
     const d = String(1 + (Math.floor(i / 1000) % 28)).padStart(2, '0');
     const s = String(i % 60).padStart(2, '0');
     out.push(
-      access(`10.${i % 250}.${(i * 7) % 250}.${(i * 13) % 250}`, `${d}/Feb/2020:10:${s}:${s} +0100`, req, st, st === 304 ? '-' : 1000 + i, 'CitrixReceiver/19.12.0.71 Windows/10.0'),
+      access(
+        `10.${i % 250}.${(i * 7) % 250}.${(i * 13) % 250}`,
+        `${d}/Feb/2020:10:${s}:${s} +0100`,
+        req,
+        st,
+        st === 304 ? '-' : 1000 + i,
+        'CitrixReceiver/19.12.0.71 Windows/10.0',
+      ),
     );
   }
   return out;

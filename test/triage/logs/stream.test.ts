@@ -10,12 +10,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isEdgewatchError } from '../../../src/errors.js';
 import { analyzeLogs, selectLogFiles } from '../../../src/triage/logs/index.js';
-import { DirCollection, MemCollection, access, writeCollection } from './helpers.js';
+import { access, DirCollection, MemCollection, writeCollection } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ew-triage-logs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const ORDINARY = (i: number): string => access(`10.0.0.${i % 250}`, '16/Jan/2020:08:00:00 +0000', `GET /vpn/index.html?i=${i} HTTP/1.1`, 200);
+const ORDINARY = (i: number): string =>
+  access(`10.0.0.${i % 250}`, '16/Jan/2020:08:00:00 +0000', `GET /vpn/index.html?i=${i} HTTP/1.1`, 200);
 
 describe('rotations', () => {
   it('reads plain and gzip rotations oldest first and links a write in .1.gz to the render in the live file', async () => {
@@ -73,7 +74,9 @@ describe('hostile input', () => {
     const t = Date.now();
     const r = await analyzeLogs(c);
     expect(Date.now() - t).toBeLessThan(10_000);
-    expect(r.notChecked.some((s) => s.startsWith('/var/log/httpaccess.log.0.gz: stopped after 64.0 MiB decompressed (cap; possible gzip bomb)'))).toBe(true);
+    expect(
+      r.notChecked.some((s) => s.startsWith('/var/log/httpaccess.log.0.gz: stopped after 64.0 MiB decompressed (cap; possible gzip bomb)')),
+    ).toBe(true);
     expect(r.findings.map((f) => f.path)).toEqual(['/var/log/httpaccess.log']);
     expect(r.checked[0]).toMatch(/1 overlong lines skipped/);
   });
@@ -84,7 +87,9 @@ describe('hostile input', () => {
     const r = await analyzeLogs(new MemCollection({ '/var/log/httpaccess.log': `${lines.join('\n')}\n` }), { maxBytesPerFile: 10_000 });
     expect(r.findings).toEqual([]);
     expect(r.bytes).toBe(10_000);
-    expect(r.notChecked[0]).toMatch(/^\/var\/log\/httpaccess\.log: stopped after 9\.8 KiB \(per-file cap\) after line \d+; the rest was not checked$/);
+    expect(r.notChecked[0]).toMatch(
+      /^\/var\/log\/httpaccess\.log: stopped after 9\.8 KiB \(per-file cap\) after line \d+; the rest was not checked$/,
+    );
   });
 
   it('keeps what a truncated gzip gave before the damage', async () => {
@@ -159,5 +164,30 @@ describe('hostile input', () => {
     const r = await analyzeLogs(c);
     expect(r.notChecked).toContain('/var/log/httperror.log.0.gz: cannot be read (no /var/log/httperror.log.0.gz)');
     expect(r.findings).toHaveLength(1);
+  });
+});
+
+describe('line splitter', () => {
+  it('hands on every non-empty line with its number, whatever the chunk size', async () => {
+    const { forEachLine } = await import('../../../src/triage/logs/lines.js');
+    const text = Buffer.from('a\n\nbb\r\n\n\nccc\nlast', 'latin1');
+    for (const size of [1, 2, 3, 5, 64]) {
+      const got: string[] = [];
+      async function* chunks(): AsyncGenerator<Buffer> {
+        for (let i = 0; i < text.length; i += size) yield text.subarray(i, i + size);
+      }
+      const st = { lines: 0, overlong: 0 };
+      await forEachLine(chunks(), { prefilter: null, line: (s, n) => got.push(`${n}:${s}`) }, st);
+      expect(got).toEqual(['1:a', '3:bb', '6:ccc', '7:last']);
+      expect(st.lines).toBe(7);
+    }
+  });
+
+  it('counts a newline flood fast', async () => {
+    const flood = gzipSync(Buffer.alloc(48 * 1024 * 1024, 10));
+    const t = Date.now();
+    const r = await analyzeLogs(new MemCollection({ '/var/log/httpaccess.log.0.gz': flood, '/var/log/httperror.log': flood }, {}, 1 << 20));
+    expect(Date.now() - t).toBeLessThan(15_000);
+    expect(r.checked.map((s) => s.includes('50,331,648 lines'))).toEqual([true, true]);
   });
 });

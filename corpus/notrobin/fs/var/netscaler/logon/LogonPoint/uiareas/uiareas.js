@@ -1,0 +1,2 @@
+/* edgewatch lab stand-in: UI area definitions of the logon page */
+CTXS.uiAreas = [];
