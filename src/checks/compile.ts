@@ -18,8 +18,8 @@ import type { CheckDef, CompromiseCheckDef, CveCheckDef, FingerprintCheckDef } f
 import {
   ALL_BUILTINS,
   type Builtin,
-  COMPROMISE_BUILTINS,
   type CheckEnv,
+  COMPROMISE_BUILTINS,
   CVE_BUILTINS,
   checkScope,
   FINGERPRINT_BUILTINS,
@@ -239,7 +239,13 @@ function compileCve(def: CveCheckDef, ctx: CompileContext): CheckProgram {
 }
 
 /** Placeholders a compromise rule's `why` may use (no fixed-build facts). */
-export const COMPROMISE_WHY_PLACEHOLDERS: ReadonlySet<string> = new Set(['version', 'branch', 'build_date', 'product', 'product_confidence']);
+export const COMPROMISE_WHY_PLACEHOLDERS: ReadonlySet<string> = new Set([
+  'version',
+  'branch',
+  'build_date',
+  'product',
+  'product_confidence',
+]);
 
 function compileCompromise(def: CompromiseCheckDef, ctx: CompileContext): CheckProgram {
   const { table, initial, slots } = buildSignals(def, ctx);

@@ -46,7 +46,8 @@ export function decideCompromise<E>(rules: readonly CompromiseRule<E>[], env: E,
       if (r.indicator === null || !truthy(r.when(env))) continue;
       const ind = r.indicator;
       if (fired?.some((f) => f.request === ind.request)) continue;
-      (fired ??= []).push({ request: ind.request, id: ind.id, why: r.why(lookup) });
+      fired ??= [];
+      fired.push({ request: ind.request, id: ind.id, why: r.why(lookup) });
     } else if (other === null && fired === null && truthy(r.when(env))) {
       other = r;
     }

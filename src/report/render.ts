@@ -4,7 +4,7 @@
  * with control characters escaped.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { CountRow, DiffRow, ScanReport } from '../store/types.js';
+import type { CompromiseByCve, CountRow, DiffRow, ScanReport } from '../store/types.js';
 import { csvSafe } from './output.js';
 
 export type ReportFormat = 'table' | 'markdown' | 'json' | 'csv';
@@ -57,6 +57,16 @@ export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER
     add('product', rep.byProduct);
     for (const [cve, list] of Object.entries(rep.byCve)) add(`cve:${cve}`, list);
     add('version', rep.byVersion);
+    const c = rep.compromise;
+    if (c) {
+      for (const k of ['true', 'false', 'unknown'] as const) rows.push(['compromise', k, String(c.hosts[k])]);
+      for (const [cve, e] of Object.entries(c.byCve)) {
+        const section = `compromise:${csvSafe(cve)}`;
+        for (const k of CROSS_KEYS) rows.push([section, k, String(e[k])]);
+        rows.push([section, 'compromised', String(e.compromised)]);
+        rows.push([section, 'patched_compromised_share', e.patched_compromised_share === null ? '' : String(e.patched_compromised_share)]);
+      }
+    }
     return stringify(rows);
   }
   const md = format === 'markdown';
@@ -80,6 +90,38 @@ export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER
   if (rep.byVersion.length) {
     out += h('Firmware builds (product hosts)');
     out += `${table(['version', 'hosts'], countRows(rep.byVersion), md)}\n`;
+  }
+  if (rep.compromise) out += renderCompromise(rep, md, h);
+  return out;
+}
+
+const CROSS_KEYS = ['vulnerable', 'mitigated', 'patched', 'unknown', 'not_applicable'] as const;
+
+/** `patched but compromised: N (x % of compromised)`. */
+export function patchedButCompromised(e: CompromiseByCve): string {
+  if (e.patched_compromised_share === null) return `patched but compromised: ${e.patched} (no compromised hosts)`;
+  return `patched but compromised: ${e.patched} (${(e.patched_compromised_share * 100).toFixed(1)} % of compromised)`;
+}
+
+/** The "Compromise (from outside)" section of the table and Markdown reports. */
+function renderCompromise(rep: ScanReport, md: boolean, h: (t: string) => string): string {
+  const c = rep.compromise;
+  let out = h('Compromise (from outside) — product hosts');
+  out += `${table(
+    ['compromised', 'hosts'],
+    [
+      ['true (an indicator answered as an implant)', c.hosts.true],
+      ['false (no externally visible indicator)', c.hosts.false],
+      ['unknown (not checked, failed or inconclusive)', c.hosts.unknown],
+    ],
+    md,
+  )}\n`;
+  for (const [cve, e] of Object.entries(c.byCve)) {
+    out += h(`${cve} — compromised hosts by classification`);
+    const rows: Array<[string, number]> = CROSS_KEYS.filter((k) => k !== 'not_applicable' || e[k] > 0).map((k) => [k, e[k]]);
+    rows.push(['all compromised', e.compromised]);
+    out += `${table(['classification', 'compromised hosts'], rows, md)}\n`;
+    out += `${md ? '\n**' : ''}${patchedButCompromised(e)}${md ? '**' : ''}\n`;
   }
   return out;
 }

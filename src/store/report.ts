@@ -124,12 +124,18 @@ async function buildCompromise(db: Kysely<Database>, scanId: string, cves: strin
   };
   for (const cve of cves) entry(cve);
   if (hosts.true > 0) {
+    // CROSS JOIN + WHERE is plain SQL everywhere; SQLite also reads it as "observations first", so it
+    // walks the small compromised range of observations_compromise_idx and seeks each host's findings
+    // by primary key. (With an inner join and no statistics SQLite drives from findings instead and
+    // reads every observation row of the scan: 3.4 s instead of 0.1 s on 1,000,000 observations.)
     const cross = await db
       .selectFrom('observations as o')
-      .innerJoin('findings as f', (j) => j.onRef('f.scan_id', '=', 'o.scan_id').onRef('f.seq', '=', 'o.seq'))
+      .crossJoin('findings as f')
       .select(['f.cve', 'f.state', (eb) => eb.fn.countAll<number>().as('n')])
       .where('o.scan_id', '=', scanId)
       .where('o.compromised', '=', 'true')
+      .whereRef('f.scan_id', '=', 'o.scan_id')
+      .whereRef('f.seq', '=', 'o.seq')
       .groupBy(['f.cve', 'f.state'])
       .execute();
     for (const r of cross) {

@@ -111,7 +111,7 @@ export const TRIAGE_RULES = {
   timestomp: 'ctime − mtime > 14 days under /var/netscaler/logon, /var/vpn, /var/netscaler/ns_gui, /var/tmp §4.2#18',
   'php-permission': 'PHP under /var/netscaler/logon, /var/vpn, /var/netscaler/ns_gui with mode ≠ 0444 §4.2#19',
   'php-content': 'PHP with eval($_, base64_decode(, http_response_code(, array_filter( §4.2#19, §4.8',
-  'ioc-2023-file': '2023 files: /var/tmp/the, /var/tmp/npc, /var/tmp/conf/*.conf, /var/nss, .theme.php §4.8',
+  'ioc-2023-file': '2023 files: /var/tmp/the, /var/tmp/npc, /var/tmp/conf/*.conf, /var/nss, .theme.php, any PHP in the 2023 webshell dirs (uiareas, epa/scripts/*/, vpns/theme/default) §4.8',
   // logs (DOMAIN §4.3–§4.5)
   'access-exploit-success': '/vpns/…xml answered 200/304: a planted template was rendered §4.3',
   'access-exploit-notrobin': 'GET|POST /vpns/…pl answered 304: single-request exploitation §4.3',

@@ -29,7 +29,9 @@ describe('edgewatch checks', () => {
     expect(lines[0]).toMatch(/^ID\s+KIND\s+PRODUCT\s+CVES\s+SEVERITY\s+FILE$/);
     expect(lines[1]).toMatch(/^netscaler-fingerprint\s+fingerprint\s+citrix-adc\s+-\s+info\s+/);
     expect(lines[2]).toMatch(/^CVE-2019-19781\s+cve\s+citrix-adc\s+CVE-2019-19781\s+critical\s+.*CVE-2019-19781\.yaml$/);
-    expect(lines[3]).toMatch(/^citrix-webshell-2020-themes\s+compromise\s+citrix-adc\s+-\s+critical\s+.*citrix-webshell-2020-themes\.yaml$/);
+    expect(lines[3]).toMatch(
+      /^citrix-webshell-2020-themes\s+compromise\s+citrix-adc\s+-\s+critical\s+.*citrix-webshell-2020-themes\.yaml$/,
+    );
     expect(lines).toHaveLength(6);
   });
 

@@ -57,7 +57,12 @@ describe('compromise checks: clean appliance', () => {
     expect(v.compromise_why['citrix-webshell-2023-v1-uiareas']).toMatch(/no externally visible .*not proof of a clean box/);
     const ev = v.evidence.filter((e) => e.check.startsWith('citrix-webshell-'));
     expect(ev).toHaveLength(10);
-    expect(ev[0]).toMatchObject({ check: 'citrix-webshell-2020-themes', id: 'tiny', request: 'GET /vpn/themes/imgs/tiny.php HTTP/1.1', status: 404 });
+    expect(ev[0]).toMatchObject({
+      check: 'citrix-webshell-2020-themes',
+      id: 'tiny',
+      request: 'GET /vpn/themes/imgs/tiny.php HTTP/1.1',
+      status: 404,
+    });
     expect(ev[0].matched).toEqual(['clean']);
   });
 });
@@ -83,7 +88,12 @@ describe('compromise checks: implants', () => {
     const v = await engine.runHost(host({ 'GET /logon/LogonPoint/uiareas/log.php': res(201, { reason: 'Created' }) }));
     expect(v.compromised).toBe('true');
     expect(v.indicators).toEqual([
-      expect.objectContaining({ check: 'citrix-webshell-2023-v1-uiareas', id: 'log', status: 201, request: 'GET /logon/LogonPoint/uiareas/log.php HTTP/1.1' }),
+      expect.objectContaining({
+        check: 'citrix-webshell-2023-v1-uiareas',
+        id: 'log',
+        status: 201,
+        request: 'GET /logon/LogonPoint/uiareas/log.php HTTP/1.1',
+      }),
     ]);
     expect(v.indicators[0].why).toMatch(/201/);
   });
@@ -131,7 +141,10 @@ describe('compromise checks: unknown', () => {
     expect(v.compromised).toBe('unknown');
     expect(v.indicators).toEqual([]);
     expect(v.compromise_why['citrix-webshell-2023-v2-epa']).toMatch(/got no answer/);
-    expect(v.evidence.find((e) => e.check === 'citrix-webshell-2023-v2-epa' && e.id === 'info')).toMatchObject({ status: null, error: 'timeout' });
+    expect(v.evidence.find((e) => e.check === 'citrix-webshell-2023-v2-epa' && e.id === 'info')).toMatchObject({
+      status: null,
+      error: 'timeout',
+    });
   });
 
   it('a WAF-like 403 on the theme paths → unknown (inconclusive), the other checks still false', async () => {
@@ -142,10 +155,24 @@ describe('compromise checks: unknown', () => {
     expect(v.compromise_why['citrix-webshell-2023-v2-epa']).toMatch(/no externally visible/);
   });
 
-  it('a 404 without Content-Length but with a body is inconclusive, not an implant', async () => {
-    const v = await engine.runHost(host({ 'GET /epa/scripts/win/config.php': res(404, { body: 'Not Found', noLength: true, framing: 'close' }) }));
+  it('a bare 404 without any header is inconclusive, not the appliance and not an implant', async () => {
+    const v = await engine.runHost(host({ 'GET /epa/scripts/win/config.php': res(404, { noLength: true, framing: 'close' }) }));
     expect(v.compromised).toBe('unknown');
     expect(v.indicators).toEqual([]);
+  });
+
+  it('an HTTP/1.0 or chunked appliance 404 (a page, no Content-Length) is still the ordinary 404: false', async () => {
+    const page = '<html><head><title>404 Not Found</title></head><body>Not Found</body></html>';
+    for (const framing of ['close', 'chunked'] as const) {
+      const a = res(404, {
+        headers: [['Content-Type', 'text/html'], ...(framing === 'chunked' ? [['Transfer-Encoding', 'chunked'] as [string, string]] : [])],
+        body: page,
+        noLength: true,
+        framing,
+      });
+      const v = await engine.runHost(host(Object.fromEntries(ALL.map((p) => [`GET ${p}`, a]))));
+      expect(v.compromised, framing).toBe('false');
+    }
   });
 
   it('not the product (nginx, catch-all honeypot, smb.conf look-alike): unknown and no indicator request sent', async () => {
@@ -160,7 +187,11 @@ describe('compromise checks: unknown', () => {
   });
 
   it('a host that failed its first request: unknown, nothing else sent', async () => {
-    const s = citrixHost({ stamp: 1574967982, smb: 'vulnerable', extra: { 'GET /vpn/index.html': { reason: 'reset', phase: 'response', detail: 'x' } } });
+    const s = citrixHost({
+      stamp: 1574967982,
+      smb: 'vulnerable',
+      extra: { 'GET /vpn/index.html': { reason: 'reset', phase: 'response', detail: 'x' } },
+    });
     const v = await engine.runHost(s);
     expect(v.failure?.reason).toBe('reset');
     expect(v.compromised).toBe('unknown');

@@ -210,7 +210,10 @@ decide:
       'acme-ok.yaml',
       readFileSync(f, 'utf8')
         .replace('id: acme-shell', 'id: acme-ok')
-        .replace(/decide:[\s\S]*$/, 'decide:\n  - { when: "a.implant", compromised: true, indicator: a, why: "x" }\n  - { when: "true", compromised: false, why: "y" }\n'),
+        .replace(
+          /decide:[\s\S]*$/,
+          'decide:\n  - { when: "a.implant", compromised: true, indicator: a, why: "x" }\n  - { when: "true", compromised: false, why: "y" }\n',
+        ),
     );
     const [c] = await loadChecks([ok]);
     expect(c.kind).toBe('compromise');

@@ -32,7 +32,9 @@ describe('engine CPU per host', () => {
     const [without, full] = await cpuPerHost([createEngine(base), createEngine(all)]);
     console.log(`engine + in-memory session: ${without.toFixed(1)} µs CPU per host (5 requests, fingerprint + CVE)`);
     console.log(`engine + in-memory session: ${full.toFixed(1)} µs CPU per host (15 requests, + 10 compromise indicators)`);
-    console.log(`compromise indicators add ${(full - without).toFixed(1)} µs CPU per Citrix host (${((full - without) / 10).toFixed(1)} µs per request)`);
+    console.log(
+      `compromise indicators add ${(full - without).toFixed(1)} µs CPU per Citrix host (${((full - without) / 10).toFixed(1)} µs per request)`,
+    );
     expect(full).toBeLessThan(1000);
   });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DATA_DIR } from '../../src/checks/paths.js';
+import { type CompromiseRule, combineCompromise, decideCompromise } from '../../src/classify/compromise.js';
 import { compileWhy, decide } from '../../src/classify/cve.js';
 import { identify, resolveVersion, type VersionSource } from '../../src/classify/fingerprint.js';
 import { FixedTable, RangeSet } from '../../src/classify/fixed.js';
@@ -127,5 +128,52 @@ describe('version resolution and identification', () => {
       disprovesProduct: false,
     });
     expect(decide([], {}, look).state).toBe('unknown');
+  });
+});
+
+describe('compromise rules', () => {
+  const why = (t: string) => compileWhy(t, new Set());
+  const rule = (holds: boolean, state: 'true' | 'false' | 'unknown', request = -1): CompromiseRule<object> => ({
+    when: () => holds,
+    state,
+    why: why(`${state}@${request}`),
+    indicator: state === 'true' ? { request, id: `r${request}` } : null,
+  });
+
+  it('every true rule that holds fires, once per request; the first one gives the why', () => {
+    const d = decideCompromise(
+      [rule(false, 'true', 0), rule(true, 'true', 1), rule(true, 'true', 1), rule(true, 'true', 2)],
+      {},
+      () => null,
+    );
+    expect(d).toEqual({
+      state: 'true',
+      why: 'true@1',
+      fired: [
+        { request: 1, id: 'r1', why: 'true@1' },
+        { request: 2, id: 'r2', why: 'true@2' },
+      ],
+    });
+  });
+
+  it('a true rule wins even after an earlier false/unknown rule held; otherwise the first of those decides', () => {
+    expect(decideCompromise([rule(true, 'unknown'), rule(true, 'true', 0)], {}, () => null).state).toBe('true');
+    expect(decideCompromise([rule(false, 'true', 0), rule(true, 'false'), rule(true, 'unknown')], {}, () => null)).toEqual({
+      state: 'false',
+      why: 'false@-1',
+      fired: [],
+    });
+    expect(decideCompromise([rule(false, 'true', 0)], {}, () => null)).toEqual({
+      state: 'unknown',
+      why: 'no decide rule matched',
+      fired: [],
+    });
+  });
+
+  it('host flag: any true → true; all false → false; none ran or any unknown → unknown', () => {
+    expect(combineCompromise([])).toBe('unknown');
+    expect(combineCompromise(['false', 'false'])).toBe('false');
+    expect(combineCompromise(['false', 'unknown'])).toBe('unknown');
+    expect(combineCompromise(['unknown', 'true', 'false'])).toBe('true');
   });
 });

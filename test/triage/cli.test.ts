@@ -206,6 +206,7 @@ describe('edgewatch collect-script', () => {
       'miner-netscalerd:high',
       'php-content:high',
       'php-permission:medium',
+      'portal-file-permissions:low',
       'template-payload:high',
       'timestomp:medium',
     ]);

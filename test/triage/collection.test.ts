@@ -149,13 +149,14 @@ describe('hostile archives', () => {
       join(work, 'bomb.zip'),
       zip([
         { name: 'meta/collect.txt', data: COLLECT },
-        { name: 'fs/var/log/httpaccess.log', raw: bomb },
+        // Not under /var/log/ (logs may be up to 1.5 GiB, streamed): the 512 MiB cap applies.
+        { name: 'fs/var/core/nsppe.core', raw: bomb },
       ]),
     );
     const t0 = Date.now();
     const r = await triage(join(work, 'bomb.zip'));
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(r.stats.warnings.join('\n')).toMatch(/httpaccess\.log: 1\.0 GiB is over the per-file cap of 512 MiB/);
+    expect(r.stats.warnings.join('\n')).toMatch(/nsppe\.core: 1\.0 GiB is over the per-file cap of 512 MiB/);
   });
 
   it('zip bomb that lies about its size is stopped at the declared size', async () => {
@@ -174,7 +175,7 @@ describe('hostile archives', () => {
   });
 
   it('gzip bomb in a .tar.gz: a 600 MiB entry is drained past, not kept; a small total cap stops with EW_TRIAGE_TOO_LARGE', async () => {
-    const head = Buffer.concat([...baseEntries(), tarEntry('fs/var/log/httpaccess.log', '', 'File', undefined, 600 * 1024 * 1024)]);
+    const head = Buffer.concat([...baseEntries(), tarEntry('fs/var/core/nsppe.core', '', 'File', undefined, 600 * 1024 * 1024)]);
     writeFileSync(join(work, 'bomb.tgz'), gzipWithZeros(head, 600, Buffer.alloc(1024)));
     const r = await triage(join(work, 'bomb.tgz'), { analyzeLogs: null });
     expect(r.stats.warnings.join('\n')).toContain('over the per-file cap');

@@ -41,8 +41,9 @@ describe('portal dirs (§4.1, §4.2#1–3)', () => {
 
   it('template payload in the templates dir: high exploitation with line and mtime', async () => {
     const r = await triageSpec(withFiles({ '/netscaler/portal/templates/a1b2.xml': { content: `<?xml?>\n${payload}\n`, mode: 0o644 } }));
-    expect(rulesOf(r)).toEqual(['template-payload:high']);
-    const f = r.findings[0];
+    // Content and mode are separate rows of the checklist (§4.2#1, #2): both are reported.
+    expect(rulesOf(r).sort()).toEqual(['portal-file-permissions:low', 'template-payload:high']);
+    const f = r.findings.find((x) => x.rule === 'template-payload')!;
     expect(f).toMatchObject({
       kind: 'exploitation',
       path: '/netscaler/portal/templates/a1b2.xml',
@@ -224,13 +225,14 @@ describe('SUID, timestomping, processes, sockets (§4.2#13–18)', () => {
     expect(r.summary.verdict).toBe('attempts_only');
   });
 
-  it('processes: nobody shells are high, other nobody processes medium, root never judged', async () => {
+  it('processes: nobody shells and implant binaries are high, other nobody processes medium, root never judged', async () => {
     const ps = `${freshInstall().meta?.['ps.txt']}nobody  700  0.0  0.0  3000  1000  ??  S    11:00AM   0:00.00 /bin/sh -i\nnobody  701  0.0  0.0  3000  1000  ??  S    11:00AM   0:00.00 /var/python/bin/python -c import socket,subprocess\nnobody  702  0.0  0.0  3000  1000  ??  S    11:00AM   0:00.00 /var/tmp/netscalerd -o pool\nroot  703  0.0  0.0  3000  1000  ??  S    11:00AM   0:00.00 /bin/sh -i\n`;
     const r = await triageSpec(withFiles({}, { 'ps.txt': ps }));
     expect(r.findings.map((f) => [f.rule, f.confidence])).toEqual([
       ['process-nobody', 'high'],
       ['process-nobody', 'high'],
-      ['process-nobody', 'medium'],
+      // the miner runs from /var/tmp, a documented staging location: as telling as a shell
+      ['process-nobody', 'high'],
     ]);
   });
 

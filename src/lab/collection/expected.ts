@@ -36,7 +36,8 @@ export const RULE_CLASS: Readonly<Record<TriageRuleId, readonly [FindingKind, Co
   'php-in-alias-dir': ['compromise', 'medium'],
   'cron-nobody': ['compromise', 'high'],
   'cron-log-download': ['compromise', 'high'],
-  'shell-history-ioc': ['compromise', 'medium'],
+  // The lab plants only attacker-specific lines (downloader IPs, tool paths): high, as triage rates them.
+  'shell-history-ioc': ['compromise', 'high'],
   'process-nobody': ['compromise', 'high'],
   'notrobin-udp-18634': ['compromise', 'high'],
   'outbound-shell': ['compromise', 'high'],
@@ -247,9 +248,9 @@ export function logRuleFiles(c: RenderedCollection): Map<TriageRuleId, string[]>
 function derive(c: RenderedCollection): { expected: Expected; logFiles: Map<TriageRuleId, string[]> } {
   const logFiles = new Map<TriageRuleId, string[]>();
   const found = new Map<string, ExpectedFinding>();
-  const hit = (rule: TriageRuleId, path: string) => {
+  const hit = (rule: TriageRuleId, path: string, confidence?: Confidence) => {
     const k = `${rule}\0${path}`;
-    if (!found.has(k)) found.set(k, { rule, confidence: (RULE_CLASS[rule] as readonly [FindingKind, Confidence])[1], path });
+    if (!found.has(k)) found.set(k, { rule, confidence: confidence ?? (RULE_CLASS[rule] as readonly [FindingKind, Confidence])[1], path });
   };
   const statOf = new Map(c.stat.map((e) => [e.path, e]));
   const isFile = (p: string) => ((statOf.get(p)?.mode ?? 0o100000) & 0o170000) === 0o100000;
@@ -284,11 +285,15 @@ function derive(c: RenderedCollection): { expected: Expected; logFiles: Map<Tria
     if (
       ['/var/tmp/the', '/var/tmp/npc', '/var/nss'].includes(p) ||
       (p.startsWith('/var/tmp/conf/') && p.endsWith('.conf')) ||
-      base(p) === '.theme.php'
+      base(p) === '.theme.php' ||
+      // Mandiant's 2023 scanner (§4.8): any PHP where the 2023 webshells were planted.
+      (isPhp && under(p, ['/var/netscaler/logon/LogonPoint/uiareas/', '/netscaler/ns_gui/vpns/theme/default/'])) ||
+      (isPhp && /^\/netscaler\/ns_gui\/epa\/scripts\/[^/]+\/[^/]+$/.test(p))
     )
       hit('ioc-2023-file', p);
   }
-  for (const p of c.suid) if (!SUID_WHITELIST.includes(p)) hit('suid-unexpected', p);
+  // /var/nss (2023 setuid sh copy) and /tmp/python/bash (Fox-IT's example) are known implants: high.
+  for (const p of c.suid) if (!SUID_WHITELIST.includes(p)) hit('suid-unexpected', p, ['/var/nss', '/tmp/python/bash'].includes(p) ? 'high' : undefined);
 
   // Cron (§4.2#10, #20): the nobody crontab file, or root entries starting with an IPv4 / using /var/tmp.
   const nobodyTab = c.text.get('/var/cron/tabs/nobody');
@@ -346,6 +351,8 @@ function derive(c: RenderedCollection): { expected: Expected; logFiles: Map<Tria
       if (status === 403) out.push('access-probe-blocked');
     }
     if (RE_WEBSHELL.test(path) && status === 200 && proto === 'HTTP/1.1') out.push('access-webshell');
+    // The 2023 v1 shell answers 201 before anything else (DOMAIN §4.11): its use is webshell access.
+    else if (/^\/logon\/LogonPoint\/uiareas\/.+\.php$/.test(path) && (status === 200 || status === 201)) out.push('access-webshell');
     return out;
   });
   firstFile('/var/log/httperror.log', (line) => (ERROR_LOG_IOCS.some((s) => line.includes(s)) ? 'error-log-command-output' : null));

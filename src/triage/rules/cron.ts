@@ -29,6 +29,7 @@ function judge(ctx: RuleContext, e: CronEntry, path: string, time: string | unde
 
 export async function cronRules(ctx: RuleContext): Promise<void> {
   let sources = 0;
+  const seen = new Set<string>();
   // Crontab files.
   const tabs = ctx.files.filter((p) => p.startsWith(TABS) && !p.slice(TABS.length).includes('/'));
   for (const path of tabs) {
@@ -46,7 +47,10 @@ export async function cronRules(ctx: RuleContext): Promise<void> {
         title: 'crontab of nobody',
       });
     }
-    for (const e of entries) judge(ctx, e, path, time);
+    for (const e of entries) {
+      seen.add(`${e.user}\0${e.raw.trim()}`);
+      judge(ctx, e, path, time);
+    }
   }
   for (const path of ['/etc/crontab']) {
     if (!ctx.c.has(path)) continue;
@@ -56,7 +60,8 @@ export async function cronRules(ctx: RuleContext): Promise<void> {
   }
   if (ctx.meta.crontab !== null) {
     sources++;
-    for (const e of parseCrontabBlocks(ctx.meta.crontab)) judge(ctx, e, 'meta/crontab.txt', undefined);
+    // `crontab -l` repeats the collected tab files: an entry already judged there is not judged twice.
+    for (const e of parseCrontabBlocks(ctx.meta.crontab)) if (!seen.has(`${e.user}\0${e.raw.trim()}`)) judge(ctx, e, 'meta/crontab.txt', undefined);
   }
   if (sources === 0) ctx.notChecked.push('crontabs (§4.2#10, #20): no fs/var/cron/tabs/, fs/etc/crontab or meta/crontab.txt');
 }

@@ -17,6 +17,9 @@ function loopback(addr: string): boolean {
   return /^127\./.test(host) || host === '::1' || host === '*' || host === '' || host === 'localhost';
 }
 
+/** NOTROBIN (§4.6), the netscalerd miner (§4.7), APT41 tools, files run from /tmp or /var/tmp. */
+const KNOWN_IMPLANT_PROCESS = /(^|\s)(\/tmp\/\.init\/|\/var\/nstmp\/\.nscache\/|\/var\/tmp\/|\/tmp\/)/;
+
 export async function liveRules(ctx: RuleContext): Promise<void> {
   if (ctx.meta.ps === null) ctx.notChecked.push('processes (§4.2#13): meta/ps.txt missing (offline collection)');
   else {
@@ -24,8 +27,10 @@ export async function liveRules(ctx: RuleContext): Promise<void> {
       if (p.user !== 'nobody' && p.user !== '65534') continue;
       if (HTTPD.test(p.command.trim())) continue;
       const shell = SHELLISH.test(p.command);
+      // A binary running from a documented implant or staging location is as telling as a shell.
+      const implant = KNOWN_IMPLANT_PROCESS.test(p.command);
       ctx.out.add('process-nobody', {
-        confidence: shell ? 'high' : 'medium',
+        confidence: shell || implant ? 'high' : 'medium',
         path: 'meta/ps.txt',
         line: p.line,
         excerpt: p.raw.trim(),

@@ -63,7 +63,6 @@ const BLACKLIST = new RegExp(
   'm',
 );
 
-const SPECIFIC_RULES = ['known-webshell-path', 'notrobin-key-webshell', 'php-content', 'ioc-2023-file', 'php-in-alias-dir'] as const;
 
 /** Legit /netscaler/portal/scripts on 13.0-47.22 (DOMAIN §4.2#3): name → MD5. */
 export const LEGIT_PORTAL_SCRIPTS: Readonly<Record<string, string>> = {
@@ -137,11 +136,14 @@ async function onePortalFile(ctx: RuleContext, dir: string, path: string): Promi
 
   // The file name itself may carry the payload (`lol[%template.new(…)%].xml`).
   const decodedName = name.replace(/%25/g, '%').replace(/%3d/gi, '=');
+  // Every checklist row that fires is reported: content (payload, else blacklisted strings) and
+  // mode (§4.2#2) are separate evidence about the same file.
+  let contentDone = false;
   if (isTemplateDir && payloadAt(decodedName) >= 0) {
     ctx.out.add('template-payload', { confidence: 'high', path, excerpt: `file name: ${name}`, time });
-    return;
+    contentDone = true;
   }
-  if (ctx.c.has(path)) {
+  if (!contentDone && ctx.c.has(path)) {
     const head = await readHead(ctx.c, path, ctx.limits.maxGrepBytes, ctx.warnings);
     if (head) {
       ctx.bytes += head.length;
@@ -150,10 +152,8 @@ async function onePortalFile(ctx: RuleContext, dir: string, path: string): Promi
       if (at >= 0) {
         const l = lineAt(text, at);
         ctx.out.add('template-payload', { confidence: 'high', path, line: l.line, excerpt: l.text, time });
-        return;
       }
-      // A webshell already named by a more specific rule is not repeated as "blacklisted content".
-      const m = SPECIFIC_RULES.some((r) => ctx.out.has(r, path, true)) ? null : BLACKLIST.exec(text);
+      const m = at >= 0 ? null : BLACKLIST.exec(text);
       if (m) {
         const l = lineAt(text, m.index);
         ctx.out.add('template-blacklisted-content', {
@@ -164,7 +164,6 @@ async function onePortalFile(ctx: RuleContext, dir: string, path: string): Promi
           time,
           title: `blacklisted content \`${m[0]}\` in a portal dir`,
         });
-        return;
       }
     }
   }
