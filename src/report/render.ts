@@ -36,6 +36,8 @@ export function table(headers: string[], rows: Array<Array<string | number>>, ma
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
+const TOP_BUILDS = 20;
+
 const STATE_ORDER = ['vulnerable', 'mitigated', 'patched', 'unknown', 'not_applicable'];
 
 function countRows(rows: CountRow[], order?: string[]): Array<[string, number]> {
@@ -89,7 +91,14 @@ export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER
   out += `${table(['product', 'hosts'], countRows(rep.byProduct), md)}\n`;
   if (rep.byVersion.length) {
     out += h('Firmware builds (product hosts)');
-    out += `${table(['version', 'hosts'], countRows(rep.byVersion), md)}\n`;
+    // The people who read a table want the builds that matter; CSV and JSON carry every build.
+    const rows = countRows(rep.byVersion);
+    const shown = rows.slice(0, TOP_BUILDS);
+    out += `${table(['version', 'hosts'], shown, md)}\n`;
+    if (rows.length > shown.length) {
+      const rest = rows.slice(TOP_BUILDS).reduce((a, [, n]) => a + n, 0);
+      out += `… ${rows.length - shown.length} more builds on ${rest} hosts (--format csv or json lists them all)\n`;
+    }
   }
   if (rep.compromise) out += renderCompromise(rep, md, h);
   return out;

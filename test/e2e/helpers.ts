@@ -64,6 +64,7 @@ interface Expect {
   product: string | null;
   version: string | null;
   cve?: Record<string, string>;
+  compromised?: string;
 }
 
 export function compareWithTruth(records: ScanRecord[], truth: Array<{ ip: string; persona: string; expect: { https?: Expect } }>) {
@@ -85,6 +86,7 @@ export function compareWithTruth(records: ScanRecord[], truth: Array<{ ip: strin
       product: r.product,
       version: r.version,
       cve: r.status === 'ok' ? r.cve[CVE] : undefined,
+      compromised: r.compromised ?? 'unknown',
     };
     const want = {
       status: e.status,
@@ -92,6 +94,7 @@ export function compareWithTruth(records: ScanRecord[], truth: Array<{ ip: strin
       product: e.product,
       version: e.version,
       cve: e.status === 'ok' ? e.cve?.[CVE] : undefined,
+      compromised: e.compromised ?? 'unknown',
     };
     if (JSON.stringify(got) !== JSON.stringify(want)) {
       mismatches.push(`${t.ip} (${t.persona}): want ${JSON.stringify(want)} got ${JSON.stringify(got)} ${r.why?.[CVE] ?? r.detail ?? ''}`);

@@ -244,7 +244,7 @@ describe('store file handling', () => {
     const names = db.prepare('SELECT name FROM kysely_migration ORDER BY name').pluck().all();
     const mode = db.pragma('journal_mode', { simple: true });
     db.close();
-    expect(names).toEqual(['0001_initial']);
+    expect(names).toEqual(['0001_initial', '0002_triage', '0003_compromise_index']);
     expect(mode).toBe('wal');
   });
 
