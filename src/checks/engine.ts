@@ -19,7 +19,7 @@ import { decide } from '../classify/cve.js';
 import { CONFIDENCE_RANK, type Confidence, identify, resolveVersion, type VersionResult } from '../classify/fingerprint.js';
 import { branchOf } from '../classify/versions.js';
 import type { HostSession, ProbeFailure } from '../net/types.js';
-import type { CompromiseState, CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
+import { type CompromiseState, type CveState, type EvidenceItem, REASON_CODES, type ReasonCode } from '../scan/record.js';
 import { boundEvidence, DEFAULT_MAX_EVIDENCE, failureEvidence, responseEvidence } from './evidence.js';
 import { truthy, type Value } from './expr.js';
 import {
@@ -40,19 +40,7 @@ export interface EngineOptions {
   maxEvidence?: number;
 }
 
-const REASONS: ReadonlySet<string> = new Set([
-  'refused',
-  'timeout',
-  'host_unreachable',
-  'dns',
-  'tls_handshake',
-  'reset',
-  'closed',
-  'protocol',
-  'too_large',
-  'out_of_scope',
-  'internal',
-]);
+const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
 
 /** Read `err.failure` duck-typed; anything else becomes an `internal` failure. */
 export function failureOf(err: unknown): ProbeFailure {

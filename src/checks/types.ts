@@ -5,7 +5,7 @@
  * The format is documented in docs/check-format.md.
  */
 
-import type { HostSession } from '../net/types.js';
+import type { HostSession, ProbeFailure } from '../net/types.js';
 import type { CompromiseIndicator, CompromiseState, CveState, EvidenceItem, ReasonCode } from '../scan/record.js';
 
 /** `fingerprint` (product, version), `cve` (one state per CVE), `compromise` (outside-view indicators). */
@@ -39,7 +39,7 @@ export interface HostVerdict {
   /** True when at least one response arrived from the host. */
   answered: boolean;
   /** Set when the host could not be talked to (first request failed, or a fatal failure). */
-  failure: { reason: ReasonCode; detail: string } | null;
+  failure: { reason: ReasonCode; phase?: ProbeFailure['phase']; detail: string } | null;
   product: string | null;
   product_confidence: 'certain' | 'strong' | 'weak' | 'none';
   version: string | null;

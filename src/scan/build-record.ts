@@ -52,12 +52,11 @@ export function failureRecord(ctx: RecordContext, reason: ReasonCode, detail: st
 
 export function verdictRecord(ctx: RecordContext, v: HostVerdict, tls: TlsFacts | null): ScanRecord {
   const failed = v.failure !== null;
-  const phase = (v.failure as { phase?: string } | null)?.phase;
   return {
     ip: ctx.ip,
     port: ctx.port,
     host: ctx.host,
-    status: failed ? statusFor(v.failure!.reason, phase) : 'ok',
+    status: failed ? statusFor(v.failure!.reason, v.failure!.phase) : 'ok',
     reason: failed ? v.failure!.reason : null,
     detail: failed ? v.failure!.detail : null,
     scheme: ctx.scheme,

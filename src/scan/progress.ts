@@ -31,7 +31,7 @@ function fmtEta(sec: number): string {
 export function startProgress(o: ProgressOptions): Progress {
   const out = o.out ?? process.stderr;
   const samples: Array<[number, number]> = [];
-  const handled = () => o.previouslyDone + o.counters.recorded + o.counters.skipped * 0;
+  const handled = () => o.previouslyDone + o.counters.recorded;
   const sample = () => {
     const now = Date.now();
     samples.push([now, o.counters.recorded]);

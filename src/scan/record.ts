@@ -13,18 +13,21 @@ export type RecordStatus = 'ok' | 'unreachable' | 'error';
  * error: timeout (TLS handshake, first byte, idle or total budget; `detail` names the phase) ·
  *        tls_handshake · reset · closed · protocol · too_large · out_of_scope · internal
  */
-export type ReasonCode =
-  | 'refused'
-  | 'timeout'
-  | 'host_unreachable'
-  | 'dns'
-  | 'tls_handshake'
-  | 'reset'
-  | 'closed'
-  | 'protocol'
-  | 'too_large'
-  | 'out_of_scope'
-  | 'internal';
+export const REASON_CODES = [
+  'refused',
+  'timeout',
+  'host_unreachable',
+  'dns',
+  'tls_handshake',
+  'reset',
+  'closed',
+  'protocol',
+  'too_large',
+  'out_of_scope',
+  'internal',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** Classification of a host for one CVE. */
 export type CveState = 'vulnerable' | 'mitigated' | 'patched' | 'not_applicable' | 'unknown';

@@ -2,21 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NetError } from '../../src/net/errors.js';
 import { createHostSession } from '../../src/net/session.js';
 import { genCase } from './gen.js';
+import { REASON_CODES } from '../../src/scan/record.js';
 import { fastOpts, onRequest, prng, rawServer, type TestServer } from './helpers.js';
 
-const REASONS = new Set([
-  'refused',
-  'timeout',
-  'host_unreachable',
-  'dns',
-  'tls_handshake',
-  'reset',
-  'closed',
-  'protocol',
-  'too_large',
-  'out_of_scope',
-  'internal',
-]);
+const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
 
 let srv: TestServer | null = null;
 afterAll(async () => {

@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadChecks } from '../../checks/index.js';
-import { createEngine } from '../../checks/index.js';
+import { createEngine, loadChecks } from '../../checks/index.js';
 import type { Config } from '../../config.js';
 import { EdgewatchError } from '../../errors.js';
 import { DEFAULT_PROBE_OPTIONS, type ProbeOptions } from '../../net/types.js';
@@ -173,13 +172,13 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
   try {
     let scan: ScanRow | undefined;
     let settings: SavedSettings;
-    let done: Set<number> | undefined;
+    let done: ReadonlySet<number> | undefined;
     if (flags.resume !== undefined && flags.resume !== false) {
       if (targets.length || flags.list?.length)
         throw new EdgewatchError('EW_CLI_USAGE', '--resume takes the targets saved with the scan; do not give targets');
       scan = await findResumable(store, flags.resume);
       settings = scan.settings as unknown as SavedSettings;
-      done = (await store.doneSeqs(scan.id)) as Set<number>;
+      done = await store.doneSeqs(scan.id);
       process.stderr.write(`[edgewatch] resuming scan ${scan.id}: ${scan.done} of ${scan.total ?? '?'} targets already recorded\n`);
     } else {
       const inputs: TargetInput[] = [];
