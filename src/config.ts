@@ -57,6 +57,16 @@ export const ConfigSchema = z
       .strict()
       .default({ body: 256 * 1024, host: 1024 * 1024 }),
     user_agent: z.string().min(1).max(300).optional(),
+    /** Where imported data (geo/ASN files, check packs) lives; default EDGEWATCH_DATA_DIR or ~/.local/share/edgewatch. */
+    data_dir: z.string().min(1).optional(),
+    /** Trusted Ed25519 public keys (PEM files) for check packs; when set, `checks update` requires a valid signature. */
+    pack_keys: z.array(z.string().min(1)).optional(),
+    /** Redis for distributed scans (`scan --distributed`, `worker`). */
+    redis: z.string().min(1).default('redis://127.0.0.1:6379'),
+    /** Enrichment settings; validated by src/enrich with its own schema. */
+    enrich: z.record(z.string(), z.unknown()).optional(),
+    /** Cases and notifications (SMTP, OpenPGP, templates, intervals); validated by src/notify. */
+    notify: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
