@@ -1,15 +1,16 @@
 /**
  * Dialect selection: the one place that reads `StoreConfig.dialect`. A dialect is a small factory
  * returning a Kysely instance plus capability flags (and, for synchronous drivers, a statement
- * handle). Everything else in src/store reads the flags. Adding PostgreSQL = a `pg-dialect.ts`
- * returning `{ db: new Kysely({ dialect: new PostgresDialect(...) }), capabilities: {...} }` and one
- * `case` below.
+ * handle, an async start-up check, or a set-based batch writer). Everything else in src/store reads
+ * the flags. Dialects: SQLite (sqlite-dialect.ts) and PostgreSQL (pg-dialect.ts).
  */
 import type { Kysely } from 'kysely';
 import { EdgewatchError } from '../errors.js';
 import type { Database } from './schema.js';
+import { openPostgresDialect } from './pg-dialect.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
 import type { StoreCapabilities, StoreConfig } from './types.js';
+import type { ScanRecord } from '../scan/record.js';
 
 /** Result of a synchronous write statement. */
 export interface SyncRunResult {
@@ -30,6 +31,17 @@ export interface SyncHandle {
   prepare(sql: string): SyncStatement;
   /** Wraps `fn` in BEGIN/COMMIT (ROLLBACK on throw). */
   transaction<T>(fn: () => T): () => T;
+  /**
+   * Runs `fn` (which opens its own transaction) with foreign-key enforcement off, restoring it
+   * after. Only for writers that guarantee the references themselves inside one transaction.
+   */
+  withoutForeignKeyChecks?<T>(fn: () => T): T;
+}
+
+/** What a dialect learns when it first talks to its server. */
+export interface DialectInfo {
+  /** Schema the store's tables (and the migration bookkeeping) live in, where the dialect has schemas. */
+  schema?: string;
 }
 
 /** An opened dialect: the Kysely instance, its flags, and a sync handle when the flags allow. */
@@ -40,6 +52,13 @@ export interface StoreDialect {
   readonly sync?: SyncHandle;
   /** Where the data lives (file path or redacted URL), for messages. */
   readonly location: string;
+  /** Connects and checks the server (EW_STORE_OPEN when it cannot); openStore awaits it first. */
+  readonly init?: () => Promise<DialectInfo>;
+  /**
+   * The dialect's own set-based writer (same contract as Store.insertRecords: validates every
+   * record, idempotent, atomic per batch, returns how many were new).
+   */
+  readonly writeRecords?: (scanId: string, records: readonly ScanRecord[]) => Promise<number>;
 }
 
 /** Open the dialect named by `cfg`. Throws EW_STORE_OPEN or EW_STORE_DIALECT. */
@@ -53,8 +72,13 @@ export function openDialect(cfg: StoreConfig): StoreDialect {
       }
       return openSqliteDialect(file);
     }
-    case 'postgres':
-      throw new EdgewatchError('EW_STORE_DIALECT', 'the PostgreSQL store dialect is not implemented yet');
+    case 'postgres': {
+      const url = (cfg as { url?: unknown }).url;
+      if (typeof url !== 'string' || url.length === 0) {
+        throw new EdgewatchError('EW_STORE_OPEN', 'PostgreSQL store needs a postgres:// URL');
+      }
+      return openPostgresDialect(url, (cfg as { pool?: number }).pool);
+    }
     default:
       throw new EdgewatchError('EW_STORE_DIALECT', `unknown store dialect: ${String(kind).slice(0, 40)}`);
   }

@@ -9,12 +9,33 @@ import { storeMigrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 import type { StoreCapabilities } from './types.js';
 
-/** Apply every pending migration. Returns the names applied by this call. */
-export async function migrateToLatest(db: Kysely<Database>, caps: StoreCapabilities, location: string): Promise<string[]> {
-  const migrator = new Migrator({
+/**
+ * The Migrator of the store. `schema` (PostgreSQL: the current schema) keeps the bookkeeping tables
+ * beside the store's tables, so two stores in two schemas of one database never see each other's.
+ */
+export function storeMigrator(db: Kysely<Database>, caps: StoreCapabilities, schema?: string): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: async () => storeMigrations(caps) },
+    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
   });
+}
+
+/** One migration: its name and when it was applied (null = pending). */
+export interface MigrationState {
+  name: string;
+  appliedAt: string | null;
+}
+
+/** Every migration this program knows, plus any recorded in the database that it does not know. */
+export async function migrationStatus(db: Kysely<Database>, caps: StoreCapabilities, schema?: string): Promise<MigrationState[]> {
+  const infos = await storeMigrator(db, caps, schema).getMigrations();
+  return infos.map((m) => ({ name: m.name, appliedAt: m.executedAt ? m.executedAt.toISOString() : null }));
+}
+
+/** Apply every pending migration. Returns the names applied by this call. */
+export async function migrateToLatest(db: Kysely<Database>, caps: StoreCapabilities, location: string, schema?: string): Promise<string[]> {
+  const migrator = storeMigrator(db, caps, schema);
   let outcome: MigrationResultSet;
   try {
     outcome = await migrator.migrateToLatest();

@@ -56,10 +56,75 @@ export interface FindingsTable {
   state: string;
 }
 
+/** An organisation of a constituency (`edgewatch org import`). JSON columns hold arrays. */
+export interface OrganisationsTable {
+  key: string;
+  name: string;
+  sector: string | null;
+  language: string;
+  /** string[] */
+  constituencies: JsonColumn;
+  /** string[] (lower case, no leading dot) */
+  domains: JsonColumn;
+  /** string[] (CIDR) */
+  cidrs: JsonColumn;
+  /** number[] */
+  asns: JsonColumn;
+  /** {email, name?, role?, pgp?}[] */
+  contacts: JsonColumn;
+  source: string;
+  imported_at: string;
+}
+
+/** A manual attribution that beats automatic matches and survives re-imports. */
+export interface OrgOverridesTable {
+  target: string;
+  org_key: string;
+  note: string | null;
+  created_at: string;
+}
+
+/** Latest enrichment of an address (see src/enrich/types.ts `Enrichment`). */
+export interface IpEnrichmentTable {
+  ip: string;
+  cc: string | null;
+  asn: number | null;
+  as_name: string | null;
+  network: string | null;
+  rdns: string | null;
+  /** HostName[] */
+  names: JsonColumn;
+  abuse_contact: string | null;
+  abuse_source: string | null;
+  org_key: string | null;
+  rule: Generated<string>;
+  matched: string | null;
+  why: Generated<string>;
+  grp: string | null;
+  lab_public_ip: string | null;
+  /** DataSourceInfo[] */
+  sources: JsonColumn;
+  enriched_at: string;
+}
+
+/** Cached network lookups (reverse DNS, RDAP, RIPEstat) with expiry. */
+export interface LookupCacheTable {
+  kind: string;
+  key: string;
+  value: JsonColumn;
+  source: string | null;
+  fetched_at: string;
+  expires_at: string;
+}
+
 /** The typed database handed to Kysely. */
 export interface Database {
   scans: ScansTable;
   hosts: HostsTable;
   observations: ObservationsTable;
   findings: FindingsTable;
+  organisations: OrganisationsTable;
+  org_overrides: OrgOverridesTable;
+  ip_enrichment: IpEnrichmentTable;
+  lookup_cache: LookupCacheTable;
 }

@@ -15,6 +15,8 @@ import type { StoreCapabilities } from './types.js';
 
 /** How long a writer waits for another process's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
+/** Page size of newly created files. */
+const PAGE_SIZE = 16_384;
 /** Page cache per connection (negative = KiB). */
 const CACHE_KIB = 32_768;
 
@@ -50,6 +52,10 @@ export function openSqliteDialect(file: string): StoreDialect {
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
     opened = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
     const handle = opened;
+    // New files get 16 KiB pages (a no-op on existing ones): a ~2 KB observation row then shares a
+    // page with seven others, and bulk writes make fewer, larger WAL writes (about 15 % less CPU
+    // per observation than 4 KiB pages, measured with bench/store-write.ts).
+    handle.pragma(`page_size = ${PAGE_SIZE}`);
     // journal_mode reads the header: a file that is not a database fails here, not later.
     const mode = handle.pragma('journal_mode = WAL', { simple: true });
     if (!inMemory && String(mode).toLowerCase() !== 'wal') {
@@ -74,6 +80,15 @@ export function openSqliteDialect(file: string): StoreDialect {
     transaction: <T>(fn: () => T) => {
       const tx = handle.transaction(fn);
       return () => tx.immediate() as T;
+    },
+    withoutForeignKeyChecks: <T>(fn: () => T): T => {
+      // A no-op inside an open transaction (SQLite ignores the pragma there): checks then stay on.
+      handle.pragma('foreign_keys = OFF');
+      try {
+        return fn();
+      } finally {
+        handle.pragma('foreign_keys = ON');
+      }
     },
   };
   return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };

@@ -1,10 +1,12 @@
 /**
  * openStore(): the Store over any dialect. Opens the dialect, migrates, and routes each operation:
  * writes and seq scans go through prepared statements when the dialect has a synchronous driver
- * (capabilities.syncStatements), otherwise through the Kysely builder. Synchronous work always runs
- * inside `db.connection()` so it never interleaves with another query or transaction.
+ * (capabilities.syncStatements), through the dialect's own set-based writer when it has one
+ * (PostgreSQL), otherwise through the Kysely builder. Synchronous work always runs inside
+ * `db.connection()` so it never interleaves with another query or transaction.
  */
 import type { Kysely } from 'kysely';
+import { EdgewatchError } from '../errors.js';
 import type { ScanRecord } from '../scan/record.js';
 import type { Compiled } from './compiled.js';
 import { openDialect, type StoreDialect } from './dialect.js';
@@ -23,7 +25,7 @@ import { toRows } from './write-rows.js';
 export interface StoreOptions {
   /**
    * `auto` (default): prepared statements when the dialect allows, else the builder.
-   * `builder`: always the Kysely builder path (what an asynchronous dialect such as pg uses).
+   * `builder`: always the generic Kysely builder path (no prepared statements, no dialect writer).
    */
   paths?: 'auto' | 'builder';
   /** Records per page of iterateRecords (default 5,000; bounds its memory). */
@@ -34,6 +36,7 @@ class SqlStore implements Store {
   readonly db: Kysely<Database>;
   readonly capabilities: StoreCapabilities;
   readonly #writer?: PreparedWriter;
+  readonly #writeRecords?: (scanId: string, records: readonly ScanRecord[]) => Promise<number>;
   readonly #seqScan?: Compiled;
   readonly #pageSize: number;
   #closed = false;
@@ -46,6 +49,7 @@ class SqlStore implements Store {
       this.#writer = new PreparedWriter(d.db, d.sync);
       this.#seqScan = prepareSeqScan(d.db, d.sync);
     }
+    if (d.writeRecords !== undefined && opts.paths !== 'builder') this.#writeRecords = d.writeRecords;
   }
 
   createScan(input: { label?: string | null; settings: Record<string, unknown>; total?: number | null }): Promise<ScanRow> {
@@ -76,6 +80,10 @@ class SqlStore implements Store {
   }
 
   async insertRecords(scanId: string, records: ScanRecord[]): Promise<number> {
+    if (this.#writeRecords !== undefined) {
+      if (!Array.isArray(records)) throw new EdgewatchError('EW_STORE_BAD_RECORD', 'records is not an array');
+      return this.#writeRecords(scanId, records);
+    }
     const rows = toRows(records);
     const writer = this.#writer;
     if (writer !== undefined) return this.db.connection().execute(async () => writer.write(scanId, rows));
@@ -111,7 +119,8 @@ class SqlStore implements Store {
 export async function openStore(cfg: StoreConfig, opts: StoreOptions = {}): Promise<Store> {
   const d = openDialect(cfg);
   try {
-    await migrateToLatest(d.db, d.capabilities, d.location);
+    const info = (await d.init?.()) ?? {};
+    await migrateToLatest(d.db, d.capabilities, d.location, info.schema);
     return new SqlStore(d, opts);
   } catch (e) {
     await d.db.destroy();

@@ -119,6 +119,21 @@ export function toRows(records: readonly ScanRecord[]): RecordRow[] {
   return rows;
 }
 
+/**
+ * Validate records[start, end) of a batch, dropping seqs already in `seen` (first occurrence wins,
+ * across chunks of the same batch); adds the kept seqs to `seen`. Errors name the index in the batch.
+ */
+export function toRowsRange(records: readonly ScanRecord[], start: number, end: number, seen: Set<number>): RecordRow[] {
+  const rows: RecordRow[] = [];
+  for (let i = start; i < end; i++) {
+    const row = toRow(records[i], i);
+    if (seen.has(row.seq)) continue;
+    seen.add(row.seq);
+    rows.push(row);
+  }
+  return rows;
+}
+
 /** Key of a host inside one batch. */
 export function hostKey(ip: string, port: number, host: string): string {
   return `${ip}\u0000${port}\u0000${host}`;

@@ -1,13 +1,20 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { type RawBuilder, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
+import type { Store, StoreConfig } from '../../src/store/types.js';
+import { DIALECTS, storePlaces } from './dialects.js';
 import { tempDir } from './helpers.js';
 import { syntheticBatch } from './synthetic.js';
 
 const tmp = tempDir('ew-store-crash-');
-afterAll(() => tmp.cleanup());
+const pgPlaces = storePlaces('postgres', 'ew-store-crash-pg-');
+afterAll(async () => {
+  tmp.cleanup();
+  await pgPlaces.cleanup();
+});
 
 // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild process, so a
 // SIGKILL sent to it would not reach the writer.
@@ -41,6 +48,20 @@ function writeThenKill(file: string, scanId: string): Promise<{ lastSeen: number
   });
 }
 
+/** The same checks through the store's own connection (PostgreSQL). */
+async function checkStore(store: Store, id: string): Promise<{ obs: number; done: number; orphans: number; findings: number }> {
+  const one = async (q: RawBuilder<{ n: unknown }>) => Number((await q.execute(store.db)).rows[0]?.n ?? 0);
+  return {
+    obs: await one(sql`SELECT count(*) AS n FROM observations WHERE scan_id = ${id}`),
+    done: await one(sql`SELECT done AS n FROM scans WHERE id = ${id}`),
+    orphans: await one(
+      sql`SELECT count(*) AS n FROM observations o WHERE o.scan_id = ${id} AND o.status = 'ok'
+            AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = o.scan_id AND f.seq = o.seq)`,
+    ),
+    findings: await one(sql`SELECT count(*) AS n FROM findings WHERE scan_id = ${id}`),
+  };
+}
+
 function check(file: string, scanId: string): { obs: number; done: number; orphans: number; findings: number; integrity: string } {
   const db = new Database(file, { readonly: true });
   try {
@@ -66,18 +87,25 @@ function check(file: string, scanId: string): { obs: number; done: number; orpha
   }
 }
 
-describe('crash safety', () => {
+describe.each(DIALECTS)('crash safety (%s)', (dialect) => {
   it('a writer killed with SIGKILL mid-batch leaves only whole batches, and the scan resumes', async () => {
-    const file = tmp.file('crash.db');
-    const setup = await openStore({ dialect: 'sqlite', file });
+    const cfg: StoreConfig = dialect === 'sqlite' ? { dialect: 'sqlite', file: tmp.file('crash.db') } : await pgPlaces.config('crash');
+    const file = cfg.dialect === 'sqlite' ? cfg.file : cfg.url;
+    const setup = await openStore(cfg);
     const scan = await setup.createScan({ label: 'crash', settings: {} });
     await setup.close();
 
     for (let round = 0; round < 2; round++) {
       const { lastSeen, signal } = await writeThenKill(file, scan.id);
       expect(signal).toBe('SIGKILL');
-      const c = check(file, scan.id);
-      expect(c.integrity).toBe('ok');
+      let c: { obs: number; done: number; orphans: number; findings: number; integrity?: string };
+      if (cfg.dialect === 'sqlite') {
+        c = check(file, scan.id);
+        expect(c.integrity).toBe('ok');
+      } else {
+        const s = await openStore(cfg);
+        c = await checkStore(s, scan.id).finally(() => s.close());
+      }
       expect(c.obs).toBe(c.done);
       expect(c.obs % BATCH).toBe(0);
       expect(c.obs).toBeGreaterThanOrEqual(lastSeen);
@@ -86,7 +114,7 @@ describe('crash safety', () => {
       expect(c.findings).toBe(expected);
 
       // The store opens and resumes where the dead writer stopped.
-      const store = await openStore({ dialect: 'sqlite', file });
+      const store = await openStore(cfg);
       try {
         const done = await store.doneSeqs(scan.id);
         expect(done.size).toBe(c.obs);

@@ -6,12 +6,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/render.js';
 import type { CompromiseState, CveState, ScanRecord } from '../../src/scan/record.js';
-import { openStore } from '../../src/store/index.js';
-import { PATHS, tempDir } from './helpers.js';
+import { DIALECTS, storePlaces } from './dialects.js';
+import { PATHS } from './helpers.js';
 import { syntheticRecord } from './synthetic.js';
 
-const tmp = tempDir('ew-report-compromise-');
-afterAll(() => tmp.cleanup());
+const places = Object.fromEntries(DIALECTS.map((d) => [d, storePlaces(d, 'ew-report-compromise-')]));
+afterAll(async () => {
+  for (const p of Object.values(places)) await p.cleanup();
+});
+const MATRIX = DIALECTS.flatMap((d) => PATHS.map((p) => [d, p] as const));
 
 const CVE = 'CVE-2019-19781';
 
@@ -49,9 +52,9 @@ function scanA(): ScanRecord[] {
   return out;
 }
 
-describe.each(PATHS)('report(): compromise figures (%s write path)', (paths) => {
+describe.each(MATRIX)('report(): compromise figures (%s, %s write path)', (dialect, paths) => {
   it('counts compromised hosts, crosses them with the classification and gives the patched share', async () => {
-    const store = await openStore({ dialect: 'sqlite', file: tmp.file(`rc-${paths}.db`) }, { paths });
+    const store = await places[dialect].open(`rc-${paths}`, { paths });
     try {
       const a = await store.createScan({ settings: {} });
       await store.insertRecords(a.id, scanA());
@@ -92,7 +95,7 @@ describe.each(PATHS)('report(): compromise figures (%s write path)', (paths) => 
   });
 
   it('no compromised host: zero counts and a null share for every CVE', async () => {
-    const store = await openStore({ dialect: 'sqlite', file: tmp.file(`rc-none-${paths}.db`) }, { paths });
+    const store = await places[dialect].open(`rc-none-${paths}`, { paths });
     try {
       const s = await store.createScan({ settings: {} });
       await store.insertRecords(s.id, [rec(0, 'citrix', 'vulnerable', 'false'), rec(1, 'citrix', 'patched', 'unknown'), rec(2, 'other')]);
@@ -116,7 +119,7 @@ describe.each(PATHS)('report(): compromise figures (%s write path)', (paths) => 
 
 describe('rendering the compromise section', () => {
   it('table, markdown, csv and json all carry the figures and the patched share', async () => {
-    const store = await openStore({ dialect: 'sqlite', file: tmp.file('rc-render.db') });
+    const store = await places.sqlite.open('rc-render');
     try {
       const s = await store.createScan({ settings: {}, label: 'render' });
       await store.insertRecords(s.id, scanA());

@@ -7,6 +7,9 @@ import type { StoreCapabilities } from '../types.js';
 
 export function migration0001(caps: StoreCapabilities): Migration {
   const json = caps.jsonb ? 'jsonb' : 'text';
+  // The full record stays `json` (text kept as written) where the dialect has JSON types: key order
+  // and formatting survive a round trip (exports read it back), and it is cheaper to write than jsonb.
+  const recordJson = caps.jsonb ? 'json' : 'text';
   return {
     // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
     async up(db: Kysely<any>): Promise<void> {
@@ -45,7 +48,7 @@ export function migration0001(caps: StoreCapabilities): Migration {
         .addColumn('version_source', 'text')
         .addColumn('compromised', 'text')
         .addColumn('scanned_at', 'text', (c) => c.notNull())
-        .addColumn('record', json, (c) => c.notNull())
+        .addColumn('record', recordJson, (c) => c.notNull())
         .addPrimaryKeyConstraint('observations_pk', ['scan_id', 'seq'])
         .addForeignKeyConstraint('observations_scan_fk', ['scan_id'], 'scans', ['id'], (fk) => fk.onDelete('cascade'))
         .addForeignKeyConstraint('observations_host_fk', ['host_id'], 'hosts', ['id'])
