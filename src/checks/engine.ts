@@ -108,6 +108,8 @@ class HostFacts implements Facts {
       product_confidence: v.product_confidence,
       fixed: ans.fixed,
       fixed_build: ans.fixedBuild,
+      eol: ans.eol === true,
+      unassessed: ans.unassessed === true,
     };
   }
   get(name: Builtin): Value {
@@ -130,6 +132,8 @@ class CompromiseFacts implements Facts {
       product_confidence: v.product_confidence,
       fixed: null,
       fixed_build: null,
+      eol: null,
+      unassessed: null,
     };
   }
   get(name: Builtin): Value {
@@ -256,7 +260,12 @@ class Engine implements CheckEngine {
     const run = new HostRun(session, signal);
     const v = emptyVerdict();
     const outcomes: FingerprintOutcome[] = [];
+    let identifiedAs: string | null = null;
     for (const { check, prog, rules } of this.fingerprints) {
+      // One fingerprint per host: once a product is identified (at the fingerprint's
+      // product_min_confidence), fingerprints of other products (other vendors) send nothing.
+      // File order decides which fingerprint asks first.
+      if (identifiedAs !== null && check.info.product !== identifiedAs) continue;
       const env: CheckEnv = { sig: prog.initial.slice(), facts: null as unknown as Facts };
       env.facts = new LiveFacts(rules, check.info.product, () => env);
       await run.runRequests(check, prog, env);
@@ -265,6 +274,7 @@ class Engine implements CheckEngine {
       const product = CONFIDENCE_RANK[confidence] >= CONFIDENCE_RANK[rules.minConfidence] ? check.info.product : null;
       outcomes.push({ check, confidence, product, vetoed, version: resolveVersion(rules.version, env) });
       if (run.fatal) break;
+      if (product !== null) identifiedAs ??= product;
     }
     let best: FingerprintOutcome | null = null;
     for (const o of outcomes) if (!best || CONFIDENCE_RANK[o.confidence] > CONFIDENCE_RANK[best.confidence]) best = o;
@@ -276,15 +286,24 @@ class Engine implements CheckEngine {
       v.build_date = best.version.buildDate;
     }
     const vetoed = outcomes.some((o) => o.vetoed);
-    let disproved = false;
+    let disproved: { product: string; by: string; why: string } | null = null;
 
     if (!run.fatal) {
       for (const { check, prog, rules } of this.cves) {
         const ids = rules.cves;
+        if (disproved && disproved.product === rules.requiresProduct) {
+          for (const id of ids) {
+            v.cve[id] = 'not_applicable';
+            v.why[id] = `not a ${rules.requiresProduct}: ${disproved.by} showed a look-alike (${disproved.why}); nothing sent`;
+          }
+          continue;
+        }
         if (v.product !== rules.requiresProduct) {
           const why = vetoed
             ? `not a ${rules.requiresProduct}: the fingerprint veto fired (catch-all or look-alike server); nothing sent`
-            : `not identified as ${rules.requiresProduct} (confidence ${v.product_confidence}); nothing sent`;
+            : v.product !== null
+              ? `the host is a ${v.product}, not a ${rules.requiresProduct}; nothing sent`
+              : `not identified as ${rules.requiresProduct} (confidence ${v.product_confidence}); nothing sent`;
           for (const id of ids) {
             v.cve[id] = 'not_applicable';
             v.why[id] = why;
@@ -300,7 +319,18 @@ class Engine implements CheckEngine {
           v.cve[id] = d.state as CveState;
           v.why[id] = d.why;
         }
-        if (d.disprovesProduct) disproved = true;
+        if (d.disprovesProduct && v.product !== null) {
+          disproved = { product: v.product, by: check.id, why: d.why };
+          // Checks of the same product that already ran decided on a look-alike: not applicable.
+          for (const other of this.cves) {
+            if (other.check === check || other.rules.requiresProduct !== v.product) continue;
+            for (const id of other.rules.cves) {
+              if (v.cve[id] === undefined) continue;
+              v.cve[id] = 'not_applicable';
+              v.why[id] = `not a ${v.product}: ${check.id} showed a look-alike (${d.why})`;
+            }
+          }
+        }
       }
     }
     if (disproved) {

@@ -9,7 +9,8 @@ import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { EdgewatchError } from '../errors.js';
 import { compileCheckDef } from './compile.js';
 import { CheckInvalidError, type CheckIssue, formatPath } from './issues.js';
-import { DEFAULT_CHECKS_DIR, DEFAULT_DATA_DIR } from './paths.js';
+import { defaultCheckLocation } from './pack/active.js';
+import { DEFAULT_DATA_DIR } from './paths.js';
 import { CheckSchema } from './schema.js';
 import type { CompiledCheck } from './types.js';
 
@@ -19,6 +20,8 @@ export interface LoadOptions {
   dataDir?: string;
   /** Base for the file names shown in messages (default: the working directory). */
   displayBase?: string;
+  /** Data directory holding installed packs (`<it>/packs`); used only when no paths are given. */
+  packDataRoot?: string;
 }
 
 /** Result of validating one file. */
@@ -113,10 +116,13 @@ export async function validateCheckFile(file: string, opts: LoadOptions = {}): P
 }
 
 /** Validate many files (directories expanded); also reports duplicate ids across files. */
-export async function validateCheckFiles(
-  paths: string | readonly string[] = DEFAULT_CHECKS_DIR,
-  opts: LoadOptions = {},
-): Promise<FileResult[]> {
+export async function validateCheckFiles(paths?: string | readonly string[], opts: LoadOptions = {}): Promise<FileResult[]> {
+  if (paths === undefined) {
+    // No paths: the pack in use — the newest valid installed pack, else the bundled checks/ + data/.
+    const loc = await defaultCheckLocation(opts.packDataRoot);
+    paths = loc.checksDir;
+    opts = { ...opts, dataDir: opts.dataDir ?? loc.dataDir };
+  }
   const files = await expandCheckPaths(paths);
   const results: FileResult[] = [];
   const seen = new Map<string, string>();
@@ -135,17 +141,18 @@ export async function validateCheckFiles(
 }
 
 /**
- * Load, validate and compile checks from files and/or directories (default: the shipped pack,
- * `checks/` at the repository root). Returns fingerprint checks
+ * Load, validate and compile checks from files and/or directories (default: the pack in use — the
+ * newest valid pack installed by `checks update`, else `checks/` + `data/` at the repository root,
+ * see src/checks/pack/active.ts). Returns fingerprint checks
  * first, then cve checks, then compromise checks (each group in file-name order). Throws CheckInvalidError
  * (EW_CHECK_INVALID) listing every problem, or EdgewatchError EW_CHECK_READ for a missing path.
  */
-export async function loadChecks(paths: string | readonly string[] = DEFAULT_CHECKS_DIR, opts: LoadOptions = {}): Promise<CompiledCheck[]> {
+export async function loadChecks(paths?: string | readonly string[], opts: LoadOptions = {}): Promise<CompiledCheck[]> {
   const results = await validateCheckFiles(paths, opts);
   const issues = results.flatMap((r) => r.issues);
   if (issues.length > 0) throw new CheckInvalidError(issues);
   const checks = results.map((r) => r.check).filter((c): c is CompiledCheck => c !== null);
-  if (checks.length === 0) throw new EdgewatchError('EW_CHECK_READ', 'no check files (*.yaml) found', { file: String(paths) });
+  if (checks.length === 0) throw new EdgewatchError('EW_CHECK_READ', 'no check files (*.yaml) found', { file: String(paths ?? 'the check pack in use') });
   return [
     ...checks.filter((c) => c.kind === 'fingerprint'),
     ...checks.filter((c) => c.kind === 'cve'),

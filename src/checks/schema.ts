@@ -144,8 +144,17 @@ export const FingerprintCheckSchema = z.strictObject({
   product_min_confidence: Confidence.optional(),
 });
 
-const BranchKey = z.string().regex(/^\d{1,3}\.\d{1,3}(-\d{1,4}(\.\d{1,4})?)?$/, 'must be a branch like 13.0 or 12.1-55');
-const Build = z.string().regex(/^\d{1,3}\.\d{1,3}-\d{1,4}\.\d{1,4}$/, 'must be a build like 13.0-47.24');
+const BranchKey = z
+  .string()
+  .regex(/^\d{1,3}\.\d{1,3}([-.R]\d{1,6}){0,2}$/, 'must be a branch like 13.0, a build line like 12.1-55, or 9.0 / 9.0.3');
+const Build = z
+  .string()
+  .regex(
+    /^(\d{1,3}\.\d{1,3}-\d{1,4}\.\d{1,4}|\d{1,3}\.\d{1,3}(\.\d{1,6}){1,2}|\d{1,3}\.\d{1,3}R\d{1,3}(\.\d{1,4})?)$/,
+    'must be a build like 13.0-47.24, 9.0.3.64053 or 9.0R3.4',
+  );
+/** A first fixed build, or `eol` (vulnerable, no fix), `not_affected`, `unassessed` (the vendor did not say). */
+const FixedValue = z.union([Build, z.enum(['eol', 'not_affected', 'unassessed'])]);
 
 export const RangeSchema = z.strictObject({
   branch: BranchKey,
@@ -161,11 +170,12 @@ export const CveCheckSchema = z.strictObject({
   requires: z.strictObject({ product: z.string().min(1) }),
   versions: z
     .strictObject({
-      fixed: z.record(BranchKey, Build),
+      fixed: z.record(BranchKey, FixedValue),
       ranges: z.record(SignalName, z.array(RangeSchema).min(1)).optional(),
     })
     .optional(),
-  requests: Requests,
+  /** A check that decides from the build alone needs no request of its own (version-decided CVEs add no requests). */
+  requests: z.array(RequestSchema).max(32).default([]),
   decide: z
     .array(
       z.strictObject({

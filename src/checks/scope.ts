@@ -10,7 +10,16 @@ import type { CompiledArg, Evaluator, Scope, Value } from './expr.js';
 import type { ResponseView } from './response.js';
 
 /** Host facts readable from check expressions. */
-export type Builtin = 'version' | 'branch' | 'build_date' | 'product' | 'product_confidence' | 'fixed' | 'fixed_build';
+export type Builtin =
+  | 'version'
+  | 'branch'
+  | 'build_date'
+  | 'product'
+  | 'product_confidence'
+  | 'fixed'
+  | 'fixed_build'
+  | 'eol'
+  | 'unassessed';
 
 export const ALL_BUILTINS: readonly Builtin[] = [
   'version',
@@ -20,6 +29,8 @@ export const ALL_BUILTINS: readonly Builtin[] = [
   'product_confidence',
   'fixed',
   'fixed_build',
+  'eol',
+  'unassessed',
 ];
 /** Facts a fingerprint check's `when` may read (live, from its own signals so far). */
 export const FINGERPRINT_BUILTINS: ReadonlySet<Builtin> = new Set(['version', 'branch', 'build_date', 'product', 'product_confidence']);

@@ -5,25 +5,44 @@
  */
 import { compareParsed, isVersionPrefix, type ParsedVersion, parseVersion } from './versions.js';
 
+/** Special values of a `versions.fixed` entry besides a first fixed build. */
+export const FIXED_MARKERS = ['eol', 'not_affected', 'unassessed'] as const;
+export type FixedMarker = (typeof FIXED_MARKERS)[number];
+
 /** Verdict on one build against a fixed-build table. */
 export interface FixedAnswer {
-  /** true: at or above the first fixed build of its line, or its branch is not affected;
-   *  false: below it; null: version unknown. */
+  /** true: at or above the first fixed build of its line, or its line is not affected;
+   *  false: below it, or its line is end of life (no fix); null: version unknown, or the line was
+   *  not assessed by the vendor (`unassessed`). */
   fixed: boolean | null;
-  /** First fixed build that applied, or null (unknown version or unaffected branch). */
+  /** First fixed build that applied, or null (unknown version, EOL, unaffected or unassessed line). */
   fixedBuild: string | null;
+  /** The line is end of life for this CVE: vulnerable, and no fixed build exists. */
+  eol?: boolean;
+  /** The line was not assessed (`unassessed`): the patch state cannot be decided from the build. */
+  unassessed?: boolean;
 }
 
-/** A compiled `versions.fixed` map: branch prefix → first fixed build. Longest prefix wins. */
+type Entry = { prefix: string; build: string; parsed: ParsedVersion } | { prefix: string; marker: FixedMarker };
+
+/**
+ * A compiled `versions.fixed` map: branch or build-line prefix → first fixed build, or one of the
+ * markers `eol` (vulnerable, no fix), `not_affected`, `unassessed`. Longest prefix wins; versions
+ * of branches not listed are not affected.
+ */
 export class FixedTable {
-  private readonly entries: Array<{ prefix: string; build: string; parsed: ParsedVersion }>;
+  private readonly entries: Entry[];
 
   /** Throws an Error naming the offending key when a value is not a version of that branch. */
   constructor(map: Record<string, string>) {
     this.entries = [];
     for (const [prefix, build] of Object.entries(map)) {
+      if ((FIXED_MARKERS as readonly string[]).includes(build)) {
+        this.entries.push({ prefix, marker: build as FixedMarker });
+        continue;
+      }
       const parsed = parseVersion(build);
-      if (!parsed) throw new Error(`${prefix}: '${build}' is not a firmware version like 13.0-47.24`);
+      if (!parsed) throw new Error(`${prefix}: '${build}' is not a firmware version like 13.0-47.24 (or eol, not_affected, unassessed)`);
       if (!isVersionPrefix(prefix, build)) throw new Error(`${prefix}: '${build}' is not a build of branch ${prefix}`);
       this.entries.push({ prefix, build, parsed });
     }
@@ -35,7 +54,13 @@ export class FixedTable {
     const p = parseVersion(version);
     if (!p || version === null) return { fixed: null, fixedBuild: null };
     for (const e of this.entries) {
-      if (isVersionPrefix(e.prefix, version)) return { fixed: compareParsed(p, e.parsed) >= 0, fixedBuild: e.build };
+      if (!isVersionPrefix(e.prefix, version)) continue;
+      if ('marker' in e) {
+        if (e.marker === 'eol') return { fixed: false, fixedBuild: null, eol: true };
+        if (e.marker === 'unassessed') return { fixed: null, fixedBuild: null, unassessed: true };
+        return { fixed: true, fixedBuild: null };
+      }
+      return { fixed: compareParsed(p, e.parsed) >= 0, fixedBuild: e.build };
     }
     return { fixed: true, fixedBuild: null };
   }

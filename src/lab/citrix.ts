@@ -224,6 +224,10 @@ function apacheError(status: 403 | 404, path: string): HttpReply {
   return { kind: 'response', status, reason, headers: `${BASE}Content-Type: text/html; charset=iso-8859-1\r\n`, body };
 }
 
+const WAF_BLOCK = Buffer.from(
+  '<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.<br><br>Your support ID is: 1874659302118273645</body></html>\n',
+);
+
 const PATCHED_403 = Buffer.from(
   '<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Access to this resource is not allowed.</p></body></html>\n',
 );
@@ -257,11 +261,33 @@ function vpnsTree(path: string): HttpReply {
   return apacheError(404, path);
 }
 
+/** Management GUI login page (NSIP): title `Citrix Login`, form action /login/do_login (DOMAIN §1.1, S16). */
+const MGMT_PAGE = Buffer.from(`<!DOCTYPE html>
+<html>
+<head>
+<meta http-equiv="X-UA-Compatible" content="IE=edge" />
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<title>Citrix Login</title>
+<link rel="stylesheet" type="text/css" href="/admin_ui/common/css/login.css" />
+<script type="text/javascript" src="/admin_ui/common/js/login.js"></script>
+</head>
+<body>
+<form method="post" action="/login/do_login" name="loginForm" autocomplete="off">
+<div class="field"><label for="username">User Name</label><input type="text" id="username" name="username" /></div>
+<div class="field"><label for="password">Password</label><input type="password" id="password" name="password" /></div>
+<div class="field"><input type="submit" value="Log On" /></div>
+</form>
+</body>
+</html>
+`);
+
 /**
  * Answer one request as Citrix host `h` in state `st`. `rfwebui` switches the landing pages to
- * /logon/LogonPoint/tmindex.html.
+ * /logon/LogonPoint/tmindex.html. `mgmt`: a management interface (NSIP) with no Gateway/AAA
+ * vserver: `/` is the `Citrix Login` management page and the Gateway login pages are 404; the GUI
+ * bundle (rdx_en.json.gz, pluginlist, epa) is still served from the same ns_gui tree (lab assumption).
  */
-export function citrixHandler(h: HostSpec, st: HostState, req: LabRequest, rfwebui: boolean): Reply {
+export function citrixHandler(h: HostSpec, st: HostState, req: LabRequest, rfwebui: boolean, mgmt = false): Reply {
   const b = st.build as Build;
   const decoded = req.url.decoded as string;
   const path = req.url.resolved as string;
@@ -271,11 +297,35 @@ export function citrixHandler(h: HostSpec, st: HostState, req: LabRequest, rfweb
     if (!req.url.traversal) return redirect('/vpn/index.html');
     return b.vulnerable ? vpnsTree(path) : patchedAnswer(h, path);
   }
+  if (h.persona === 'citrix-waf-php' && path.endsWith('.php')) {
+    // A WAF in front of the Gateway blocks every .php request: indicator checks are inconclusive.
+    return {
+      kind: 'response',
+      status: 403,
+      reason: 'Forbidden',
+      headers: `Server: BigIP\r\n${NO_CACHE}Content-Type: text/html\r\n`,
+      body: WAF_BLOCK,
+    };
+  }
   if (st.compromise.web.length > 0) {
     const implant = implantReply(st.compromise, path, h.persona === 'citrix-http10');
     if (implant) return implant;
   }
   const a = assetsFor(b);
+  if (mgmt) {
+    switch (path) {
+      case '/':
+      case '/index.html':
+        return staticFile(a, 'text/html; charset=UTF-8', MGMT_PAGE, NO_CACHE);
+      case '/vpn/index.html':
+      case '/vpn/tmindex.html':
+      case '/logon/LogonPoint/tmindex.html':
+      case '/logon/LogonPoint/index.html':
+        return apacheError(404, path);
+      default:
+        break;
+    }
+  }
   const landing = rfwebui ? '/logon/LogonPoint/tmindex.html' : '/vpn/index.html';
   switch (path) {
     case '/':

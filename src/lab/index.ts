@@ -14,7 +14,9 @@ import { buildPopulation, type HostState, type Population, stateAt } from './pop
 import { listenerCount, PER_ADDRESS_AUTO_MAX, PER_ADDRESS_HARD_MAX, type RunningServers, startServers } from './server.js';
 import { type TruthContext, type TruthRecord, truthAll, writeTruthFile } from './truth.js';
 
+export { CHECK_PERSONAS, COMPROMISE_KIND_OF_CHECK } from './catalogue.js';
 export type { CompromiseKind } from './compromise.js';
+export { ALL_CVE_IDS } from './truth.js';
 export type { PersonaId } from './personas.js';
 export { DEFAULT_MIX, PERSONA_IDS } from './personas.js';
 export type {

@@ -42,6 +42,13 @@ export const PERSONA_IDS = [
   'drip',
   'oversized',
   'garbage',
+  'citrix-later-build',
+  'citrix-adc-mgmt',
+  'citrix-waf-php',
+  'pulse-vulnerable',
+  'pulse-patched',
+  'pulse-no-version',
+  'pulse-lookalike',
 ] as const;
 
 /** Identifier of a persona (stable: it appears in the truth file and in mix files). */
@@ -49,6 +56,11 @@ export type PersonaId = (typeof PERSONA_IDS)[number];
 
 /** citrix: a Citrix ADC/Gateway (any wire quirk); other: a non-Citrix site; fault: transport trouble. */
 export type PersonaFamily = 'citrix' | 'other' | 'fault';
+
+/** Pulse Secure / Ivanti Connect Secure personas (the second vendor; see pulse.ts). */
+export function isPulsePersona(id: PersonaId): boolean {
+  return id.startsWith('pulse-');
+}
 
 export function personaFamily(id: PersonaId): PersonaFamily {
   if (id.startsWith('citrix-')) return 'citrix';
@@ -72,13 +84,15 @@ export function isPersonaId(s: string): s is PersonaId {
 }
 
 /**
- * Default mix (weights in percent, sum 100). About 13 % refused, 52 % Citrix in day-0 proportions
+ * Default mix (weights in percent, sum 100). About 9 % refused, 56 % Citrix in day-0 proportions
  * (vulnerable majority, then mitigated, then patched; 3.5 % are the dedicated compromised personas that
- * guarantee every outside-visible implant kind, see compromise.ts), 27.5 % non-Citrix, 8 % faults (tarpit and drip
- * 0.5 % each because they cost the scanner a full timeout). Documented in src/lab/README.md.
+ * guarantee every outside-visible implant kind, see compromise.ts; 4 % are later builds — boundary
+ * builds of the 2022–2025 CVEs on Gateways and on management interfaces, later-cves.ts), 24.5 %
+ * non-Citrix web sites, 3.5 % Pulse Secure / Ivanti Connect Secure (pulse.ts), 8 % faults (tarpit and
+ * drip 0.5 % each because they cost the scanner a full timeout). Documented in src/lab/README.md.
  */
 export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
-  refused: 13,
+  refused: 9,
   'citrix-vulnerable-10.5': 2,
   'citrix-vulnerable-11.1': 3,
   'citrix-vulnerable-12.0': 2,
@@ -100,9 +114,9 @@ export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
   'citrix-patched-compromised': 1,
   'citrix-compromised-2023-v1': 0.75,
   'citrix-compromised-2023-v2': 0.75,
-  'nginx-default': 7.5,
+  'nginx-default': 7,
   'iis-default': 5,
-  'apache-default': 5,
+  'apache-default': 1.5,
   'blog-citrix': 2,
   storefront: 3,
   waf: 2,
@@ -114,6 +128,13 @@ export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
   drip: 0.5,
   oversized: 0.5,
   garbage: 1,
+  'citrix-later-build': 3,
+  'citrix-adc-mgmt': 1,
+  'citrix-waf-php': 0.5,
+  'pulse-vulnerable': 1.5,
+  'pulse-patched': 1,
+  'pulse-no-version': 0.5,
+  'pulse-lookalike': 0.5,
 };
 
 /**

@@ -13,7 +13,9 @@ import { intToIp } from './addr.js';
 import { type BaseState, type Compromise, compromiseAt, fixed2023 } from './compromise.js';
 import { AFFECTED_BRANCHES, type Build, compareParts, type Firmware } from './firmware.js';
 import { type CertIdentity, type IdentityPool, identityPool, POOL_SIZES, poolStart } from './identity.js';
-import { PERSONA_IDS, type PersonaId, personaFamily } from './personas.js';
+import { boundaryBuilds } from './later-cves.js';
+import { isPulsePersona, PERSONA_IDS, type PersonaId, personaFamily } from './personas.js';
+import { PULSE_PATCHED, PULSE_VULNERABLE, type PulseHost } from './pulse.js';
 import { hash32, pick, prng, saltOf, unit } from './rand.js';
 
 /** How a patched build answers a traversal into /vpns/ (DOMAIN §8 Q1 is open, so all three occur). */
@@ -33,6 +35,8 @@ export interface HostSpec {
   patchedStyle: PatchedStyle;
   /** rdx_en.json.gz served with an extra `Content-Encoding: gzip` (double gzip, DOMAIN §2.4). */
   doubleGzip: boolean;
+  /** Pulse Secure personas: the emulated host (pulse.ts); null for every other persona. */
+  pulse: PulseHost | null;
 }
 
 /** Configuration of a Citrix host on a given day, with what is implanted on it (compromise.ts). */
@@ -114,6 +118,8 @@ interface BuildPools {
   /** 13.0/13.1 builds of 2022–2023 still open to CVE-2023-3519, and the fixed ones of 2023. */
   wave2023Open: Build[];
   wave2023Fixed: Build[];
+  /** Last unfixed / first fixed builds of every line of the 2022–2025 CVEs (later-cves.ts). */
+  boundary: Build[];
 }
 
 const Y2020_END = Date.UTC(2021, 0, 1) / 1000;
@@ -132,6 +138,7 @@ function buildPools(fw: Firmware): BuildPools {
     (b) => b.fingerprintable && (b.branch === '13.0' || b.branch === '13.1') && b.date >= Y2022 && b.date < Y2024,
   );
   return {
+    boundary: boundaryBuilds(fw),
     fixed2020: fixedFp.filter((b) => b.date < Y2020_END),
     wave2023Open: recent.filter((b) => !fixed2023(b)),
     wave2023Fixed: recent.filter((b) => fixed2023(b) && compareParts(b.parts, [13, 1, 51, 0]) < 0),
@@ -148,8 +155,12 @@ function buildPools(fw: Firmware): BuildPools {
   };
 }
 
-/** Day-0 firmware and mitigation for a Citrix persona. */
-function day0State(fw: Firmware, pools: BuildPools, persona: PersonaId, seed: number, i: number): Day0 {
+/**
+ * Day-0 firmware and mitigation for a Citrix persona. `ordinal` is the host's rank among the hosts
+ * of its persona (0, 1, 2, …): the boundary-build personas walk their list by it, so a population
+ * with as many such hosts as boundary builds has every one of them.
+ */
+function day0State(fw: Firmware, pools: BuildPools, persona: PersonaId, seed: number, i: number, ordinal: number): Day0 {
   const u = (extra: number) => unit(seed, i, S_KIND, extra);
   const pickB = (list: readonly Build[], extra = 0) => pick(list, seed, i, S_BUILD, extra);
   const generic = (g: BuildPools['generic']['any']): Day0 => {
@@ -202,8 +213,31 @@ function day0State(fw: Firmware, pools: BuildPools, persona: PersonaId, seed: nu
     case 'citrix-compromised-2023-v2':
       // The v2 shell lives on the RAM disk (/netscaler/ns_gui): only unpatched hosts still carry it.
       return { build: pickB(pools.wave2023Open), responder: false };
+    case 'citrix-waf-php':
+      // Fixed builds only: a WAF hides any implant path, so a compromised host would be ambiguous.
+      return { build: pickB(pools.generic.any.fixed), responder: false };
+    case 'citrix-later-build':
+      return { build: pools.boundary[ordinal % pools.boundary.length] ?? null, responder: false };
+    case 'citrix-adc-mgmt':
+      // Offset by half the list so small populations still mix lines and fixed/unfixed builds.
+      return { build: pools.boundary[(ordinal + (pools.boundary.length >> 1)) % pools.boundary.length] ?? null, responder: false };
     default:
       return { build: null, responder: false };
+  }
+}
+
+/** The Pulse host of a Pulse persona; versions are walked by ordinal so every listed build occurs. */
+function pulseHost(persona: PersonaId, ordinal: number): PulseHost {
+  const at = (list: readonly string[], k: number) => list[k % list.length] as string;
+  switch (persona) {
+    case 'pulse-vulnerable':
+      return { version: at(PULSE_VULNERABLE, ordinal), versionFileRemoved: false, lookalike: false };
+    case 'pulse-patched':
+      return { version: at(PULSE_PATCHED, ordinal), versionFileRemoved: false, lookalike: false };
+    case 'pulse-no-version':
+      return { version: at(PULSE_VULNERABLE, ordinal + 3), versionFileRemoved: true, lookalike: false };
+    default:
+      return { version: at(PULSE_PATCHED, ordinal), versionFileRemoved: false, lookalike: true };
   }
 }
 
@@ -248,8 +282,9 @@ export function buildPopulation(range: LabRange, seed: number, mix: Record<Perso
   const hosts: HostSpec[] = new Array(range.size);
   for (let i = 0; i < range.size; i++) {
     const persona = i < first.length ? (first[i] as PersonaId) : weightedPersona(cum, total, unit(seed, i, S_PERSONA));
+    const ordinal = counts[persona];
     counts[persona]++;
-    const d0 = personaFamily(persona) === 'citrix' ? day0State(fw, pools, persona, seed, i) : { build: null, responder: false };
+    const d0 = personaFamily(persona) === 'citrix' ? day0State(fw, pools, persona, seed, i, ordinal) : { build: null, responder: false };
     hosts[i] = {
       index: i,
       ip: intToIp(range.base + i),
@@ -259,6 +294,7 @@ export function buildPopulation(range: LabRange, seed: number, mix: Record<Perso
       certId: certFor(persona, seed, i),
       patchedStyle: pick(PATCHED_STYLES, seed, i, S_STYLE),
       doubleGzip: unit(seed, i, S_GZ) < 0.12,
+      pulse: isPulsePersona(persona) ? pulseHost(persona, ordinal) : null,
     };
   }
   return { seed, range, hosts, identities: identityPool(seed), fw, counts };

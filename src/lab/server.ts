@@ -15,6 +15,7 @@ import { citrixHandler } from './citrix.js';
 import type { Build } from './firmware.js';
 import { DripPump, type Framing, type LabRequest, type Reply, serveHttp } from './httpd.js';
 import { otherHandler, styleOf } from './others.js';
+import { pulseHandler } from './pulse.js';
 import type { PersonaId } from './personas.js';
 import type { HostState, Population } from './population.js';
 import { prng } from './rand.js';
@@ -110,7 +111,10 @@ export async function startServers(cfg: ServerConfig): Promise<RunningServers> {
     let handler: (req: LabRequest) => Reply;
     if (h.build0) {
       const rfwebui = h.persona === 'citrix-rfwebui';
-      handler = (req) => citrixHandler(h, states[index] as HostState, req, rfwebui);
+      const mgmt = h.persona === 'citrix-adc-mgmt';
+      handler = (req) => citrixHandler(h, states[index] as HostState, req, rfwebui, mgmt);
+    } else if (h.pulse) {
+      handler = pulseHandler(h.pulse);
     } else {
       const o = otherOf(h.persona);
       if (!o) {

@@ -8,8 +8,10 @@ import { EdgewatchError } from '../errors.js';
 import type { Compromise, CompromiseKind } from './compromise.js';
 import type { Build } from './firmware.js';
 import type { CertIdentity } from './identity.js';
+import { expectedLater, LATER_CVE_IDS, LATER_CVES } from './later-cves.js';
 import type { PersonaId } from './personas.js';
 import { type HostSpec, type HostState, type Population, stateAt } from './population.js';
+import { PULSE_CVE, PULSE_PRODUCT, pulseCveState } from './pulse.js';
 
 /** Transport outcome (same closed vocabulary as the scan record). */
 export type TruthStatus = 'ok' | 'unreachable' | 'error';
@@ -23,8 +25,8 @@ export type TruthMitigation = 'none' | 'responder' | 'responder-ineffective';
 export interface TruthExpect {
   status: TruthStatus;
   reason: TruthReason | null;
-  /** `citrix-adc` or null (also null whenever status is not ok). */
-  product: 'citrix-adc' | null;
+  /** `citrix-adc`, `pulse-connect-secure` or null (also null whenever status is not ok). */
+  product: 'citrix-adc' | 'pulse-connect-secure' | null;
   /** Exact build when it can be read from outside (known rdx stamp or pluginlist/epa leak), else null. */
   version: string | null;
   /** CVE id → state; empty when status is not ok. */
@@ -84,6 +86,15 @@ export type ListenMode = 'per-address' | 'wildcard';
 
 export const CVE_ID = 'CVE-2019-19781';
 
+/** Every CVE the lab states for every reachable host (the shipped checks' CVEs). */
+export const ALL_CVE_IDS: readonly string[] = [CVE_ID, ...LATER_CVE_IDS, PULSE_CVE];
+
+function allNotApplicable(): Record<string, TruthCveState> {
+  const out: Record<string, TruthCveState> = {};
+  for (const id of ALL_CVE_IDS) out[id] = 'not_applicable';
+  return out;
+}
+
 function citrixCve(b: Build, responder: boolean): TruthCveState {
   if (!b.vulnerable) return b.fingerprintable ? 'patched' : 'unknown';
   if (!responder) return 'vulnerable';
@@ -122,17 +133,28 @@ function expectFor(h: HostSpec, st: HostState, scheme: 'https' | 'http', mode: L
     default:
       break;
   }
+  if (h.pulse && !h.pulse.lookalike) {
+    // No compromise check exists for this product: compromised stays unknown.
+    const version = h.pulse.versionFileRemoved ? null : h.pulse.version;
+    const cve = allNotApplicable();
+    cve[PULSE_CVE] = pulseCveState(version);
+    return { status: 'ok', reason: null, product: PULSE_PRODUCT, version, cve, compromised: 'unknown' };
+  }
   if (!st.build) {
-    return { status: 'ok', reason: null, product: null, version: null, cve: { [CVE_ID]: 'not_applicable' }, compromised: 'unknown' };
+    return { status: 'ok', reason: null, product: null, version: null, cve: allNotApplicable(), compromised: 'unknown' };
   }
   const b = st.build;
+  const cve = allNotApplicable();
+  cve[CVE_ID] = citrixCve(b, st.responder);
+  const exposure = { versionKnown: b.fingerprintable, gateway: h.persona !== 'citrix-adc-mgmt', mgmt: h.persona === 'citrix-adc-mgmt' };
+  for (const c of LATER_CVES) cve[c.id] = expectedLater(c, b, exposure);
   return {
     status: 'ok',
     reason: null,
     product: 'citrix-adc',
     version: b.fingerprintable ? b.version : null,
-    cve: { [CVE_ID]: citrixCve(b, st.responder) },
-    compromised: st.compromise.visible_from_outside ? 'true' : 'false',
+    cve,
+    compromised: h.persona === 'citrix-waf-php' ? 'unknown' : st.compromise.visible_from_outside ? 'true' : 'false',
   };
 }
 

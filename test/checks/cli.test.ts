@@ -28,11 +28,13 @@ describe('edgewatch checks', () => {
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+KIND\s+PRODUCT\s+CVES\s+SEVERITY\s+FILE$/);
     expect(lines[1]).toMatch(/^netscaler-fingerprint\s+fingerprint\s+citrix-adc\s+-\s+info\s+/);
-    expect(lines[2]).toMatch(/^CVE-2019-19781\s+cve\s+citrix-adc\s+CVE-2019-19781\s+critical\s+.*CVE-2019-19781\.yaml$/);
-    expect(lines[3]).toMatch(
-      /^citrix-webshell-2020-themes\s+compromise\s+citrix-adc\s+-\s+critical\s+.*citrix-webshell-2020-themes\.yaml$/,
+    expect(lines[2]).toMatch(/^pulse-secure-fingerprint\s+fingerprint\s+pulse-connect-secure\s+-\s+info\s+/);
+    expect(lines).toContainEqual(expect.stringMatching(/^CVE-2019-19781\s+cve\s+citrix-adc\s+CVE-2019-19781\s+critical\s+.*CVE-2019-19781\.yaml$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^CVE-2023-4966\s+cve\s+citrix-adc\s+CVE-2023-4966\s+critical\s+.*CVE-2023-4966\.yaml$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^citrix-webshell-2020-themes\s+compromise\s+citrix-adc\s+-\s+critical\s+.*citrix-webshell-2020-themes\.yaml$/),
     );
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(18);
   });
 
   it('list --jsonl prints one JSON object per check with the pack version', async () => {
@@ -41,9 +43,10 @@ describe('edgewatch checks', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows).toHaveLength(5);
-    expect(rows.map((r) => r.kind)).toEqual(['fingerprint', 'cve', 'compromise', 'compromise', 'compromise']);
-    expect(rows[1]).toMatchObject({
+    expect(rows).toHaveLength(17);
+    expect(rows.map((r) => r.kind)).toEqual([...Array(2).fill('fingerprint'), ...Array(12).fill('cve'), ...Array(3).fill('compromise')]);
+    expect(rows.find((r) => r.id === 'CVE-2019-11510')).toMatchObject({ vendor: 'ivanti', product: 'pulse-connect-secure', cves: ['CVE-2019-11510'] });
+    expect(rows.find((r) => r.id === 'CVE-2019-19781')).toMatchObject({
       id: 'CVE-2019-19781',
       kind: 'cve',
       cves: ['CVE-2019-19781'],
@@ -56,7 +59,7 @@ describe('edgewatch checks', () => {
   it('validate: exit 0 for the pack, exit 1 with file:line: path messages for a bad file', async () => {
     const ok = await run('checks', 'validate');
     expect(ok.code).toBe(0);
-    expect(ok.out).toBe('5 check file(s) valid\n');
+    expect(ok.out).toBe('17 check file(s) valid\n');
 
     const bad = join(dir, 'broken.yaml');
     writeFileSync(

@@ -171,13 +171,15 @@ describe('runHost: DOMAIN §2.5 classification table', () => {
     expect(s.sent).toContain('GET /vpn/../vpns/cfg/edgewatch-absent-7c1e.conf');
   });
 
-  it('nginx: not_applicable after two requests, no traversal', async () => {
+  it('nginx: not_applicable after three requests (two NetScaler, one Pulse), no traversal', async () => {
     const s = nginxHost();
     const v = await engine.runHost(s);
     expect(v.product).toBeNull();
     expect(v.product_confidence).toBe('none');
     expect(v.cve[CVE]).toBe('not_applicable');
-    expect(s.sent).toEqual(['GET /vpn/index.html', 'GET /vpn/js/rdx/core/lang/rdx_en.json.gz']);
+    expect(v.cve['CVE-2019-11510']).toBe('not_applicable');
+    expect(v.cve['CVE-2023-3519']).toBe('not_applicable');
+    expect(s.sent).toEqual(['GET /vpn/index.html', 'GET /vpn/js/rdx/core/lang/rdx_en.json.gz', 'GET /dana-na/auth/url_default/welcome.cgi']);
   });
 
   it('a title-only phishing clone stays weak: product null, CVE not_applicable', async () => {
@@ -308,14 +310,15 @@ describe('runHost: evidence', () => {
   });
 
   it('total evidence stays within the budget and keeps one item per request sent', async () => {
-    // 15 requests (5 fingerprint/CVE + 10 compromise indicators): items are never dropped, so the
-    // budget has to leave room for the bare items themselves.
-    const small = createEngine(checks, { maxEvidence: 3500 });
+    // 15 requests (5 fingerprint/CVE-2019-19781 + 10 compromise indicators; the later CVEs are
+    // decided from the build and add none): items are never dropped, so the budget has to leave
+    // room for the bare items themselves.
+    const small = createEngine(checks, { maxEvidence: 3800 });
     const s = citrixHost({ stamp: 1574967982, smb: 'vulnerable' });
     const v = await small.runHost(s);
     expect(v.evidence).toHaveLength(s.sent.length);
     expect(s.sent).toHaveLength(15);
-    expect(JSON.stringify(v.evidence).length).toBeLessThan(4300);
+    expect(JSON.stringify(v.evidence).length).toBeLessThan(4800);
     expect(v.evidence.every((e) => e.request && e.check)).toBe(true);
     // trimmed from the end: the last items lost their excerpts, the first (the index page) kept its
     expect(v.evidence[v.evidence.length - 1].excerpt).toBeUndefined();

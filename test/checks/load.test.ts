@@ -235,7 +235,19 @@ describe('the shipped check pack', () => {
     const checks = await loadChecks();
     expect(checks.map((c) => `${c.kind}:${c.id}`)).toEqual([
       'fingerprint:netscaler-fingerprint',
+      'fingerprint:pulse-secure-fingerprint',
+      'cve:CVE-2019-11510',
       'cve:CVE-2019-19781',
+      'cve:CVE-2022-27510',
+      'cve:CVE-2022-27518',
+      'cve:CVE-2023-3519',
+      'cve:CVE-2023-4966',
+      'cve:CVE-2023-6548',
+      'cve:CVE-2023-6549',
+      'cve:CVE-2025-5349',
+      'cve:CVE-2025-5777',
+      'cve:CVE-2025-6543',
+      'cve:CVE-2025-7775',
       'compromise:citrix-webshell-2020-themes',
       'compromise:citrix-webshell-2023-v1-uiareas',
       'compromise:citrix-webshell-2023-v2-epa',
@@ -249,8 +261,8 @@ describe('the shipped check pack', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);
     expect(files).toEqual(expect.arrayContaining(['citrix-webshell-2020-themes.yaml', 'citrix-webshell-2023-v1-uiareas.yaml']));
     for (const f of files) {
-      const doc = parseYaml(readFileSync(join(DEFAULT_CHECKS_DIR, f), 'utf8')) as { requests: Array<Record<string, unknown>> };
-      for (const r of doc.requests) {
+      const doc = parseYaml(readFileSync(join(DEFAULT_CHECKS_DIR, f), 'utf8')) as { requests?: Array<Record<string, unknown>> };
+      for (const r of doc.requests ?? []) {
         expect(['GET', 'HEAD'], `${f} ${String(r.id)}`).toContain(r.method);
         expect(
           Object.keys(r).filter((k) => /body|data|payload|raw/i.test(k)),

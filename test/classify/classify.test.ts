@@ -12,7 +12,7 @@ const table = loadVersionTable('netscaler-versions', join(DEFAULT_DATA_DIR, 'net
 
 describe('versions', () => {
   it('parse, compare numerically, branch', () => {
-    expect(parseVersion('13.0-47.22')).toEqual({ major: 13, minor: 0, build: 47, patch: 22 });
+    expect(parseVersion('13.0-47.22')).toEqual({ parts: [13, 0, 47, 22] });
     expect(parseVersion('unknown')).toBeNull();
     expect(parseVersion('13.0-47')).toBeNull();
     expect(compareVersions('12.1-55.18', '12.1-55.9')).toBe(1);
@@ -175,5 +175,44 @@ describe('compromise rules', () => {
     expect(combineCompromise(['false', 'false'])).toBe('false');
     expect(combineCompromise(['false', 'unknown'])).toBe('unknown');
     expect(combineCompromise(['unknown', 'true', 'false'])).toBe('true');
+  });
+});
+
+describe('vendor-neutral versions and fixed-table markers (issue 7)', () => {
+  it('dotted (Pulse ProductVersion) and R forms parse, order and branch like NetScaler builds', () => {
+    expect(parseVersion('9.0.3.64053')).toEqual({ parts: [9, 0, 3, 64053] });
+    expect(parseVersion('9.0R3.4')).toEqual({ parts: [9, 0, 3, 4] });
+    expect(parseVersion('9.0')).toBeNull();
+    expect(parseVersion('9.0.3.64053.1.2')).toBeNull();
+    expect(parseVersion('9.0R')).toBeNull();
+    expect(compareVersions('9.0.3.64041', '9.0.3.64053')).toBe(-1);
+    expect(compareVersions('9.0.4.64055', '9.0.3.64053')).toBe(1);
+    expect(compareVersions('9.0R3', '9.0R3.4')).toBe(-1);
+    expect(branchOf('8.3.7.65025')).toBe('8.3');
+    expect(isVersionPrefix('9.0', '9.0R3.4')).toBe(true);
+    expect(isVersionPrefix('9.0', '9.0.3.64053')).toBe(true);
+    expect(isVersionPrefix('9.0', '9.01.3.1')).toBe(false);
+  });
+
+  it('eol, not_affected and unassessed lines; longest line wins over the branch', () => {
+    const t = new FixedTable({
+      '10.5': 'unassessed',
+      '12.1': 'eol',
+      '12.1-55': 'not_affected',
+      '13.0': '13.0-92.19',
+      '13.1': '13.1-49.15',
+      '13.1-37': '13.1-37.164',
+    });
+    expect(t.check('12.1-65.39')).toEqual({ fixed: false, fixedBuild: null, eol: true });
+    expect(t.check('12.1-55.297')).toEqual({ fixed: true, fixedBuild: null });
+    expect(t.check('10.5-70.18')).toEqual({ fixed: null, fixedBuild: null, unassessed: true });
+    expect(t.check('13.1-37.159')).toEqual({ fixed: false, fixedBuild: '13.1-37.164' });
+    expect(t.check('13.1-48.47')).toEqual({ fixed: false, fixedBuild: '13.1-49.15' });
+    expect(t.check('14.1-8.50')).toEqual({ fixed: true, fixedBuild: null });
+    expect(t.check(null)).toEqual({ fixed: null, fixedBuild: null });
+    expect(() => new FixedTable({ '13.0': 'soon' })).toThrow(/not a firmware version/);
+    const pulse = new FixedTable({ '8.2': '8.2.12.64003', '9.0': '9.0.3.64053' });
+    expect(pulse.check('9.0.3.64015')).toEqual({ fixed: false, fixedBuild: '9.0.3.64053' });
+    expect(pulse.check('8.1.15.59747')).toEqual({ fixed: true, fixedBuild: null });
   });
 });

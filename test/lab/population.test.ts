@@ -6,7 +6,9 @@ import { rdxGzip, SMB_CONF } from '../../src/lab/citrix.js';
 import { loadFirmware } from '../../src/lab/firmware.js';
 import { DEFAULT_MIX, PERSONA_IDS } from '../../src/lab/personas.js';
 import { buildPopulation, remediatedShare, stateAt } from '../../src/lab/population.js';
-import { truthAll, truthLine } from '../../src/lab/truth.js';
+import { boundaryBuilds, buildStatus, LATER_CVES, lineOf } from '../../src/lab/later-cves.js';
+import { pulseCveState } from '../../src/lab/pulse.js';
+import { ALL_CVE_IDS, truthAll, truthLine } from '../../src/lab/truth.js';
 import { parseTarget } from '../../src/lab/uri.js';
 
 const CSV = parse(readFileSync(new URL('../../data/netscaler-versions.csv', import.meta.url), 'utf8'), { columns: true }) as Array<{
@@ -117,8 +119,23 @@ describe('population', () => {
       const e = t.expect.https;
       if (!e) throw new Error('https expected');
       if (t.build === null) {
-        if (e.status === 'ok') expect(e.cve).toEqual({ 'CVE-2019-19781': 'not_applicable' });
+        if (e.status !== 'ok') continue;
+        const others = Object.entries(e.cve).filter(([id]) => id !== 'CVE-2019-11510');
+        expect(Object.keys(e.cve).sort()).toEqual([...ALL_CVE_IDS].sort());
+        for (const [, st] of others) expect(st).toBe('not_applicable');
+        if (t.persona.startsWith('pulse-') && t.persona !== 'pulse-lookalike') {
+          expect(e.product).toBe('pulse-connect-secure');
+          expect(e.cve['CVE-2019-11510']).not.toBe('not_applicable');
+          if (t.persona === 'pulse-no-version') expect(e.cve['CVE-2019-11510']).toBe('unknown');
+        } else expect(e.cve['CVE-2019-11510']).toBe('not_applicable');
         continue;
+      }
+      expect(Object.keys(e.cve).sort()).toEqual([...ALL_CVE_IDS].sort());
+      expect(e.cve['CVE-2019-11510']).toBe('not_applicable');
+      for (const c of LATER_CVES) {
+        expect(['vulnerable', 'patched', 'unknown']).toContain(e.cve[c.id]);
+        // a vulnerable verdict needs the exposure the CVE needs, visible on this address
+        if (e.cve[c.id] === 'vulnerable') expect(c.exposure === 'mgmt').toBe(t.persona === 'citrix-adc-mgmt');
       }
       const b = fw.get(t.build);
       const cve = e.cve['CVE-2019-19781'];
@@ -150,5 +167,53 @@ describe('population', () => {
     expect(patched30).toBeGreaterThan(0);
     // Same inputs, same answers.
     expect(vuln0.map((h) => stateAt(pop, h, 4).responder)).toEqual(vuln0.map((h) => stateAt(pop, h, 4).responder));
+  });
+});
+
+describe('later CVEs and the second vendor (issue 7)', () => {
+  const fw = loadFirmware();
+  it('boundary builds hold the first fixed build and the last build below it on every line of every later CVE', () => {
+    const list = boundaryBuilds(fw);
+    const have = new Set(list.map((b) => b.version));
+    for (const c of LATER_CVES) {
+      for (const [line, fact] of Object.entries(c.lines)) {
+        if (fact === 'unassessed' || fact === 'not_affected') continue;
+        const onLine = list.filter((b) => lineOf(b) === line);
+        if (fact === 'eol') {
+          expect(onLine.some((b) => buildStatus(c, b) === 'eol'), `${c.id} ${line}`).toBe(true);
+          continue;
+        }
+        // the first fixed build itself when the version table has it (13.1-37.236 is not in it: 37.241 stands in)
+        expect(onLine.some((b) => buildStatus(c, b) === 'fixed'), `${c.id} ${line} at/above ${fact}`).toBe(true);
+        if (fact !== '13.1-37.236') expect(have.has(fact), `${c.id} ${line} first fixed ${fact}`).toBe(true);
+        expect(onLine.some((b) => buildStatus(c, b) === 'vulnerable'), `${c.id} ${line} below ${fact}`).toBe(true);
+      }
+    }
+    expect(list.every((b) => b.stampKnown)).toBe(true);
+  });
+
+  it('FIPS/NDcPP trains are lines of their own; EOL lines stay vulnerable; 12.1-FIPS is not affected by CVE-2025-6543', () => {
+    const c = (id: string) => LATER_CVES.find((x) => x.id === id) as (typeof LATER_CVES)[number];
+    expect(buildStatus(c('CVE-2023-3519'), fw.get('13.1-37.159'))).toBe('fixed');
+    expect(buildStatus(c('CVE-2023-3519'), fw.get('13.1-48.47'))).toBe('vulnerable');
+    expect(buildStatus(c('CVE-2023-3519'), fw.get('12.1-65.39'))).toBe('eol');
+    expect(buildStatus(c('CVE-2023-3519'), fw.get('12.1-55.297'))).toBe('fixed');
+    expect(buildStatus(c('CVE-2025-6543'), fw.get('12.1-55.297'))).toBe('not_affected');
+    expect(buildStatus(c('CVE-2025-5777'), fw.get('13.0-92.31'))).toBe('eol');
+    expect(buildStatus(c('CVE-2022-27518'), fw.get('13.1-33.47'))).toBe('not_affected');
+    expect(buildStatus(c('CVE-2023-4966'), fw.get('14.1-4.42'))).toBe('vulnerable');
+    expect(buildStatus(c('CVE-2023-3519'), fw.get('11.1-63.15'))).toBe('unassessed');
+  });
+
+  it('Pulse CVE-2019-11510 facts: 8.2R12.1, 8.3R7.1, 9.0R3.4 first fixed; 8.1 and 9.1 not affected', () => {
+    expect(pulseCveState('9.0.3.64041')).toBe('vulnerable');
+    expect(pulseCveState('9.0.3.64053')).toBe('patched');
+    expect(pulseCveState('8.3.7.65013')).toBe('vulnerable');
+    expect(pulseCveState('8.3.7.65025')).toBe('patched');
+    expect(pulseCveState('8.2.12.63999')).toBe('vulnerable');
+    expect(pulseCveState('8.2.12.64003')).toBe('patched');
+    expect(pulseCveState('8.1.14.59737')).toBe('patched');
+    expect(pulseCveState('9.1.1.1505')).toBe('patched');
+    expect(pulseCveState(null)).toBe('unknown');
   });
 });
