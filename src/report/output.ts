@@ -8,8 +8,20 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { ScanRecord } from '../scan/record.js';
+import { type NucleiCheckMeta, nucleiText } from './nuclei.js';
 
-export type RecordFormat = 'jsonl' | 'csv';
+/** `nuclei`: nuclei-compatible JSON Lines, one line per finding (src/report/nuclei.ts). */
+export type RecordFormat = 'jsonl' | 'csv' | 'nuclei';
+
+/** Validate a `--format` value for record output. */
+export function isRecordFormat(v: string): v is RecordFormat {
+  return v === 'jsonl' || v === 'csv' || v === 'nuclei';
+}
+
+/** Extra inputs of some formats: the loaded checks for `nuclei` (template names, severities). */
+export interface SinkOptions {
+  checks?: readonly NucleiCheckMeta[];
+}
 
 export interface RecordSink {
   write(records: ScanRecord[]): Promise<void>;
@@ -63,7 +75,7 @@ async function writeText(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-export function createRecordSink(out: Writable, format: RecordFormat, cves: string[]): RecordSink {
+export function createRecordSink(out: Writable, format: RecordFormat, cves: string[], opts: SinkOptions = {}): RecordSink {
   let headerDone = false;
   return {
     async write(records) {
@@ -71,6 +83,9 @@ export function createRecordSink(out: Writable, format: RecordFormat, cves: stri
       let text = '';
       if (format === 'jsonl') {
         for (const r of records) text += `${JSON.stringify(r)}\n`;
+      } else if (format === 'nuclei') {
+        text = nucleiText(records, opts.checks);
+        if (text === '') return;
       } else {
         const rows = records.map((r) => csvRow(r, cves));
         if (!headerDone) {
@@ -91,8 +106,8 @@ export function createRecordSink(out: Writable, format: RecordFormat, cves: stri
   };
 }
 
-export function openFileSink(path: string, format: RecordFormat, cves: string[]): RecordSink {
-  return createRecordSink(createWriteStream(path, { flags: 'w' }), format, cves);
+export function openFileSink(path: string, format: RecordFormat, cves: string[], opts: SinkOptions = {}): RecordSink {
+  return createRecordSink(createWriteStream(path, { flags: 'w' }), format, cves, opts);
 }
 
 export function formatFromPath(path: string): RecordFormat {

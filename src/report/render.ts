@@ -20,7 +20,8 @@ export function printable(s: string): string {
 export function table(headers: string[], rows: Array<Array<string | number>>, markdown = false): string {
   const cells = rows.map((r) => r.map((c) => printable(String(c))));
   if (markdown) {
-    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    // Markdown renderers pass inline HTML through: host-controlled text must not become markup.
+    const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
     return [
       `| ${headers.map(esc).join(' | ')} |`,
       `| ${headers.map(() => '---').join(' | ')} |`,
@@ -47,20 +48,34 @@ function countRows(rows: CountRow[], order?: string[]): Array<[string, number]> 
   return out;
 }
 
-export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER'): string {
+/** Sections of the base report: `status` (transport, reasons, products), `version`, `cve` (with compromise). */
+export type BaseSection = 'status' | 'version' | 'cve';
+const ALL_BASE: ReadonlySet<BaseSection> = new Set(['status', 'version', 'cve']);
+
+export interface RenderOptions {
+  /** Which base sections to print in table/Markdown/CSV (default all). */
+  sections?: ReadonlySet<BaseSection>;
+  /** Provenance lines printed under the title (table/Markdown). */
+  headerLines?: string[];
+}
+
+export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER', opts: RenderOptions = {}): string {
+  const sec = opts.sections ?? ALL_BASE;
   if (format === 'json') return JSON.stringify({ tlp, ...rep }, null, 2);
   if (format === 'csv') {
     const rows: string[][] = [['section', 'key', 'count']];
     const add = (section: string, list: CountRow[]) => {
       for (const r of list) rows.push([section, csvSafe(r.key ?? ''), String(r.count)]);
     };
-    add('status', rep.byStatus);
-    add('reason', rep.byReason);
-    add('product', rep.byProduct);
-    for (const [cve, list] of Object.entries(rep.byCve)) add(`cve:${cve}`, list);
-    add('version', rep.byVersion);
+    if (sec.has('status')) {
+      add('status', rep.byStatus);
+      add('reason', rep.byReason);
+      add('product', rep.byProduct);
+    }
+    if (sec.has('cve')) for (const [cve, list] of Object.entries(rep.byCve)) add(`cve:${csvSafe(cve)}`, list);
+    if (sec.has('version')) add('version', rep.byVersion);
     const c = rep.compromise;
-    if (c) {
+    if (c && sec.has('cve')) {
       for (const k of ['true', 'false', 'unknown'] as const) rows.push(['compromise', k, String(c.hosts[k])]);
       for (const [cve, e] of Object.entries(c.byCve)) {
         const section = `compromise:${csvSafe(cve)}`;
@@ -76,20 +91,25 @@ export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER
   const h = (t: string) => (md ? `\n### ${t}\n` : `\n${t}\n`);
   const s = rep.scan;
   let out = md ? `## edgewatch scan ${s.id}\n\n**TLP:${tlp}**\n` : `edgewatch scan ${s.id}  (TLP:${tlp})\n`;
-  out += `${md ? '\n' : ''}state ${s.state}, started ${s.started_at}${s.finished_at ? `, finished ${s.finished_at}` : ''}, ${total} of ${s.total ?? '?'} targets recorded${s.label ? `, label "${s.label}"` : ''}\n`;
-  for (const [cve, list] of Object.entries(rep.byCve)) {
-    out += h(`${cve} — classification of answering hosts`);
-    out += `${table(['classification', 'hosts'], countRows(list, STATE_ORDER), md)}\n`;
+  out += `${md ? '\n' : ''}state ${s.state}, started ${s.started_at}${s.finished_at ? `, finished ${s.finished_at}` : ''}, ${total} of ${s.total ?? '?'} targets recorded${s.label ? `, label "${printable(s.label)}"` : ''}\n`;
+  for (const l of opts.headerLines ?? []) out += `${md ? '\n' : ''}${printable(l)}\n`;
+  if (sec.has('cve')) {
+    for (const [cve, list] of Object.entries(rep.byCve)) {
+      out += h(`${printable(cve)} — classification of answering hosts`);
+      out += `${table(['classification', 'hosts'], countRows(list, STATE_ORDER), md)}\n`;
+    }
   }
-  out += h('Transport');
-  out += `${table(['status', 'hosts'], countRows(rep.byStatus), md)}\n`;
-  if (rep.byReason.length) {
-    out += h('Unreachable / error reasons');
-    out += `${table(['reason', 'hosts'], countRows(rep.byReason), md)}\n`;
+  if (sec.has('status')) {
+    out += h('Transport');
+    out += `${table(['status', 'hosts'], countRows(rep.byStatus), md)}\n`;
+    if (rep.byReason.length) {
+      out += h('Unreachable / error reasons');
+      out += `${table(['reason', 'hosts'], countRows(rep.byReason), md)}\n`;
+    }
+    out += h('Products');
+    out += `${table(['product', 'hosts'], countRows(rep.byProduct), md)}\n`;
   }
-  out += h('Products');
-  out += `${table(['product', 'hosts'], countRows(rep.byProduct), md)}\n`;
-  if (rep.byVersion.length) {
+  if (rep.byVersion.length && sec.has('version')) {
     out += h('Firmware builds (product hosts)');
     // The people who read a table want the builds that matter; CSV and JSON carry every build.
     const rows = countRows(rep.byVersion);
@@ -100,7 +120,7 @@ export function renderReport(rep: ScanReport, format: ReportFormat, tlp = 'AMBER
       out += `… ${rows.length - shown.length} more builds on ${rest} hosts (--format csv or json lists them all)\n`;
     }
   }
-  if (rep.compromise) out += renderCompromise(rep, md, h);
+  if (rep.compromise && sec.has('cve')) out += renderCompromise(rep, md, h);
   return out;
 }
 
