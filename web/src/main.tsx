@@ -1,0 +1,785 @@
+// The edgewatch dashboard: log in, then the picture at a glance (figures per CVE with the change
+// since the previous scan, a world map, the trend across scans, builds, organisations), the hosts
+// table (server-side filters, sorting, pages, export), one host with its evidence, organisations,
+// and scans with live progress. All host-controlled values are rendered as text by Preact.
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, api, type Figures, type HostRow, type OrgRow, qs, type Scan, setCsrf, type User } from './api';
+import { BuildsChart, type CountryCount, countryName, TrendChart, WorldMap } from './charts';
+import './style.css';
+import { t } from './text';
+
+// --- routing (hash based: #/overview, #/hosts?…, #/host/1.2.3.4, #/orgs, #/scans, #/scan/ID) -----
+function parseHash(): { page: string; arg: string; params: URLSearchParams } {
+  const h = location.hash.replace(/^#\/?/, '');
+  const [path, query] = h.split('?');
+  const [page, ...rest] = (path || 'overview').split('/');
+  return { page, arg: decodeURIComponent(rest.join('/')), params: new URLSearchParams(query ?? '') };
+}
+function go(hash: string) {
+  location.hash = hash;
+}
+function useRoute() {
+  const [r, setR] = useState(parseHash());
+  useEffect(() => {
+    const f = () => setR(parseHash());
+    addEventListener('hashchange', f);
+    return () => removeEventListener('hashchange', f);
+  }, []);
+  return r;
+}
+
+function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; loading: boolean } {
+  const [s, set] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  useEffect(() => {
+    let live = true;
+    set((p) => ({ ...p, loading: true }));
+    fn().then(
+      (data) => live && set({ data, loading: false }),
+      (e) => live && set({ error: e instanceof Error ? e.message : String(e), loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, deps);
+  return s;
+}
+
+const STATES = ['vulnerable', 'mitigated', 'patched', 'unknown', 'not_applicable'];
+const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toLocaleString('en'));
+
+// --- login -----------------------------------------------------------------------------------
+function Login(props: { onLogin: (u: User) => void }) {
+  const [username, setU] = useState('');
+  const [password, setP] = useState('');
+  const [err, setErr] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErr('');
+    try {
+      const r = await api<{ user: User; csrf: string }>('/auth/login', { method: 'POST', body: { username, password } });
+      setCsrf(r.csrf);
+      props.onLogin(r.user);
+    } catch (x) {
+      setErr(x instanceof ApiError && x.status === 429 ? 'Too many attempts: wait a minute.' : 'Wrong user name or password.');
+    }
+  };
+  return (
+    <div class="login">
+      <form onSubmit={submit} aria-label="log in">
+        <h1>edgewatch</h1>
+        <p class="muted">Exposed edge appliances, their owners and their fixes. TLP:AMBER data — sign in.</p>
+        <label>
+          User name
+          <input name="username" autocomplete="username" value={username} onInput={(e) => setU((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setP((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        {err && <p class="error" role="alert">{err}</p>}
+        <button type="submit">Log in</button>
+      </form>
+    </div>
+  );
+}
+
+// --- overview ----------------------------------------------------------------------------------
+function Delta(props: { now: number; before?: number }) {
+  if (props.before === undefined) return null;
+  const d = props.now - props.before;
+  if (d === 0) return <span class="delta">±0</span>;
+  return <span class={`delta ${d > 0 ? 'up' : 'down'}`}>{d > 0 ? `+${fmt(d)}` : `−${fmt(-d)}`}</span>;
+}
+
+function Card(props: { label: string; value: number; before?: number; kind: string; onClick?: () => void; testid?: string }) {
+  return (
+    <button type="button" class={`card ${props.kind}`} onClick={props.onClick} data-testid={props.testid}>
+      <span class="label">{props.label}</span>
+      <span class="value">{fmt(props.value)}</span>
+      <Delta now={props.value} before={props.before} />
+    </button>
+  );
+}
+
+function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c: string) => void }) {
+  const { scan, cve } = props;
+  const figures = useLoad(() => api<{ current: Figures; previous: Figures | null }>(`/scans/${encodeURIComponent(scan)}/figures`), [scan]);
+  const countries = useLoad(() => api<{ countries: CountryCount[] }>(`/scans/${encodeURIComponent(scan)}/countries${qs({ cve })}`), [scan, cve]);
+  const trend = useLoad(() => api<{ scans: Array<{ label: string | null; started_at: string; counts: Record<string, number> }> }>(`/trend${qs({ cve })}`), [cve]);
+  const versions = useLoad(() => api<{ versions: Array<{ version: string | null; hosts: number }> }>(`/scans/${encodeURIComponent(scan)}/versions`), [scan]);
+  const orgs = useLoad(() => api<{ organisations: OrgRow[] }>(`/organisations${qs({ scan })}`), [scan]);
+  const cur = figures.data?.current;
+  const h = cur?.cves.find((c) => c.cve === cve);
+  const p = figures.data?.previous?.cves.find((c) => c.cve === cve);
+  const hostsLink = (extra: Record<string, string | boolean>) => go(`/hosts${qs({ scan, cve, ...extra })}`);
+  const cves = cur?.cves.map((c) => c.cve) ?? [];
+  return (
+    <div>
+      <div class="toolbar">
+        <label>
+          CVE{' '}
+          <select value={cve} onChange={(e) => props.setCve((e.target as HTMLSelectElement).value)} data-testid="cve-select">
+            {(cves.includes(cve) ? cves : [cve, ...cves]).map((c) => (
+              <option value={c}>{c}</option>
+            ))}
+          </select>
+        </label>
+        <span class="muted">
+          {cur ? `${fmt(cur.hosts)} targets, ${fmt(cur.product_hosts)} appliances` : ''}
+          {figures.data?.previous ? ' · change since the previous scan' : ''}
+        </span>
+      </div>
+      {figures.error && <p class="error">{figures.error}</p>}
+      <section class="cards" data-testid="headline">
+        <Card label="vulnerable" kind="bad" value={h?.vulnerable ?? 0} before={p?.vulnerable} onClick={() => hostsLink({ state: 'vulnerable' })} testid="fig-vulnerable" />
+        <Card label="mitigated, not patched" kind="warn" value={h?.mitigated ?? 0} before={p?.mitigated} onClick={() => hostsLink({ state: 'mitigated' })} testid="fig-mitigated" />
+        <Card label="patched" kind="good" value={h?.patched ?? 0} before={p?.patched} onClick={() => hostsLink({ state: 'patched' })} testid="fig-patched" />
+        <Card label="compromised" kind="bad" value={h?.compromised ?? 0} before={p?.compromised} onClick={() => hostsLink({ compromised: true })} testid="fig-compromised" />
+        <Card label="patched but compromised" kind="bad" value={h?.patched_compromised ?? 0} before={p?.patched_compromised} testid="fig-patched-compromised" />
+        <Card label="unreachable" kind="muted" value={cur?.unreachable ?? 0} before={figures.data?.previous?.unreachable} testid="fig-unreachable" />
+      </section>
+      <section class="grid2">
+        <div class="panel">
+          <h2>Hosts at risk by country</h2>
+          {countries.data && <WorldMap data={countries.data.countries} onPick={(cc) => hostsLink({ cc })} />}
+          <table class="small">
+            <tbody>
+              {countries.data?.countries.slice(0, 8).map((c) => (
+                <tr>
+                  <td>
+                    <a href={`#/hosts${qs({ scan, cve, cc: c.cc ?? '' })}`}>{countryName(c.cc)}</a>
+                  </td>
+                  <td class="num">{fmt(c.vulnerable + c.mitigated + c.compromised)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div class="panel">
+          <h2>{cve} across scans</h2>
+          {trend.data && <TrendChart scans={trend.data.scans} />}
+          <h2>Builds in use</h2>
+          {versions.data && <BuildsChart versions={versions.data.versions} />}
+        </div>
+      </section>
+      <section class="panel">
+        <h2>
+          Organisations <a href="#/orgs">all</a>
+        </h2>
+        <OrgTable rows={(orgs.data?.organisations ?? []).filter((o) => o.hosts > 0).slice(0, 10)} scan={scan} />
+      </section>
+    </div>
+  );
+}
+
+// --- hosts ------------------------------------------------------------------------------------------
+function Hosts(props: { scan: string; params: URLSearchParams }) {
+  const p = props.params;
+  const filters = {
+    scan: p.get('scan') ?? props.scan,
+    cve: p.get('cve') ?? '',
+    state: p.get('state') ?? '',
+    cc: p.get('cc') ?? '',
+    org: p.get('org') ?? '',
+    sector: p.get('sector') ?? '',
+    q: p.get('q') ?? '',
+    compromised: p.get('compromised') ?? '',
+    sort: p.get('sort') ?? 'ip',
+    desc: p.get('desc') ?? '',
+    page: Number(p.get('page') ?? '1') || 1,
+  };
+  const set = (patch: Record<string, string | number>) => go(`/hosts${qs({ ...filters, page: 1, ...patch })}`);
+  const perPage = 50;
+  const query = {
+    cve: filters.cve || undefined,
+    state: filters.state || undefined,
+    cc: filters.cc || undefined,
+    org: filters.org || undefined,
+    sector: filters.sector || undefined,
+    q: filters.q || undefined,
+    compromised: filters.compromised || undefined,
+    sort: filters.sort,
+    desc: filters.desc || undefined,
+  };
+  const r = useLoad(
+    () => api<{ total: number; hosts: HostRow[] }>(`/scans/${encodeURIComponent(filters.scan)}/hosts${qs({ ...query, page: filters.page, per_page: perPage })}`),
+    [JSON.stringify(filters)],
+  );
+  const cves = useMemo(() => [...new Set((r.data?.hosts ?? []).flatMap((h) => Object.keys(h.cve)))].sort(), [r.data]);
+  const pages = Math.max(1, Math.ceil((r.data?.total ?? 0) / perPage));
+  const [q, setQ] = useState(filters.q);
+  const sortBy = (col: string) => set({ sort: col, desc: filters.sort === col && !filters.desc ? '1' : '' });
+  const th = (col: string, label: string) => (
+    <th>
+      <button type="button" class="link" onClick={() => sortBy(col)}>
+        {label}
+        {filters.sort === col ? (filters.desc ? ' ▼' : ' ▲') : ''}
+      </button>
+    </th>
+  );
+  const exportHref = (format: string) => `api/export/hosts${qs({ scan: filters.scan, ...query, format })}`;
+  return (
+    <div>
+      <div class="toolbar">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            set({ q });
+          }}
+        >
+          <input placeholder="search address, name, build, organisation" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} data-testid="host-search" />
+        </form>
+        <select value={filters.state} onChange={(e) => set({ state: (e.target as HTMLSelectElement).value })} data-testid="state-filter">
+          <option value="">any state</option>
+          {STATES.map((s) => (
+            <option value={s}>{s}</option>
+          ))}
+        </select>
+        <input class="short" placeholder="country (NL)" value={filters.cc} onChange={(e) => set({ cc: (e.target as HTMLInputElement).value })} />
+        <input class="short" placeholder="sector" value={filters.sector} onChange={(e) => set({ sector: (e.target as HTMLInputElement).value })} />
+        <span class="muted" data-testid="host-total">
+          {r.data ? `${fmt(r.data.total)} hosts` : '…'}
+        </span>
+        <a class="button" href={exportHref('csv')} download data-testid="export-csv">
+          Export CSV
+        </a>
+        <a class="button" href={exportHref('json')} download>
+          Export JSON
+        </a>
+      </div>
+      {r.error && <p class="error">{r.error}</p>}
+      <table class="hosts" data-testid="hosts-table">
+        <thead>
+          <tr>
+            {th('ip', 'address')}
+            <th>name</th>
+            {th('status', 'status')}
+            {th('version', 'build')}
+            {cves.map((c) => (
+              <th>{c}</th>
+            ))}
+            <th>compromised</th>
+            {th('country', 'country')}
+            {th('org', 'organisation')}
+          </tr>
+        </thead>
+        <tbody>
+          {r.data?.hosts.map((h) => (
+            <tr>
+              <td>
+                <a href={`#/host/${encodeURIComponent(h.ip)}`}>{h.ip}</a>
+                {h.port !== 443 ? `:${h.port}` : ''}
+              </td>
+              <td class="trunc" title={t(h.host)}>
+                {t(h.host)}
+              </td>
+              <td>{h.status === 'ok' ? t(h.product ?? 'other') : `${h.status} (${t(h.reason)})`}</td>
+              <td>{t(h.version)}</td>
+              {cves.map((c) => (
+                <td>
+                  <span class={`state ${h.cve[c] ?? ''}`}>{h.cve[c] ?? ''}</span>
+                </td>
+              ))}
+              <td>{h.compromised === 'true' ? <span class="state vulnerable">yes</span> : h.compromised === 'false' ? 'no sign' : ''}</td>
+              <td>{h.cc ?? ''}</td>
+              <td class="trunc" title={t(h.org_name)}>
+                {t(h.org_name)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="pager">
+        <button type="button" disabled={filters.page <= 1} onClick={() => set({ page: filters.page - 1 })}>
+          ‹ previous
+        </button>
+        <span>
+          page {filters.page} of {pages}
+        </span>
+        <button type="button" disabled={filters.page >= pages} onClick={() => set({ page: filters.page + 1 })} data-testid="next-page">
+          next ›
+        </button>
+      </div>
+    </div>
+  );
+}
+
+// --- one host ------------------------------------------------------------------------------------
+interface Evidence {
+  check: string;
+  id: string;
+  request: string;
+  status: number | null;
+  headers?: Record<string, string>;
+  excerpt?: string;
+  matched?: string[];
+  error?: string;
+}
+interface HostDetail {
+  ip: string;
+  observations: Array<{ scan: string; scan_label: string | null; scan_started: string; record: Record<string, unknown> }>;
+  enrichment: Record<string, unknown> | null;
+  organisation: { key: string; name: string; sector: string | null } | null;
+  triage: Array<{ id: string; collection: string; triaged_at: string; verdict: string; high: number; medium: number; low: number }>;
+}
+
+function HostPage(props: { ip: string }) {
+  const r = useLoad(() => api<HostDetail>(`/hosts/${encodeURIComponent(props.ip)}`), [props.ip]);
+  if (r.error) return <p class="error">{r.error}</p>;
+  if (!r.data) return <p>…</p>;
+  const d = r.data;
+  const latest = d.observations[0]?.record as Record<string, unknown>;
+  const e = d.enrichment;
+  return (
+    <div data-testid="host-page">
+      <h1>
+        {d.ip} <span class="muted">{t(latest?.host)}</span>
+      </h1>
+      <section class="grid2">
+        <div class="panel">
+          <h2>Now</h2>
+          <dl>
+            <dt>product</dt>
+            <dd>{t(latest?.product ?? 'not the product')}</dd>
+            <dt>build</dt>
+            <dd>
+              {t(latest?.version ?? 'unknown')} <span class="muted">{t(latest?.version_source)}</span>
+            </dd>
+            {Object.entries((latest?.cve as Record<string, string>) ?? {}).map(([c, s]) => (
+              <>
+                <dt>{c}</dt>
+                <dd>
+                  <span class={`state ${s}`}>{t(s)}</span> <span class="muted">{t((latest?.why as Record<string, string>)?.[c])}</span>
+                </dd>
+              </>
+            ))}
+            <dt>compromised</dt>
+            <dd>{t(latest?.compromised ?? 'not checked')}</dd>
+          </dl>
+        </div>
+        <div class="panel">
+          <h2>Who</h2>
+          <dl>
+            <dt>organisation</dt>
+            <dd>{d.organisation ? `${t(d.organisation.name)} (${t(d.organisation.sector ?? 'no sector')})` : 'not attributed'}</dd>
+            <dt>why</dt>
+            <dd>{t(e?.why)}</dd>
+            <dt>country</dt>
+            <dd>{countryName((e?.cc as string) ?? null)}</dd>
+            <dt>network</dt>
+            <dd>
+              {e?.asn ? `AS${t(e.asn)} ${t(e.as_name)}` : ''} {t(e?.network)}
+            </dd>
+            <dt>reverse DNS</dt>
+            <dd>{t(e?.rdns)}</dd>
+            <dt>abuse contact</dt>
+            <dd>{t(e?.abuse_contact)}</dd>
+            {e?.lab_public_ip ? (
+              <>
+                <dt>lab identity</dt>
+                <dd>demo identity {t(e.lab_public_ip)}</dd>
+              </>
+            ) : null}
+          </dl>
+        </div>
+      </section>
+      <section class="panel">
+        <h2>Timeline</h2>
+        <table class="small" data-testid="timeline">
+          <thead>
+            <tr>
+              <th>scan</th>
+              <th>when</th>
+              <th>status</th>
+              <th>build</th>
+              <th>states</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.observations.map((o) => (
+              <tr>
+                <td>{t(o.scan_label ?? o.scan)}</td>
+                <td>{String(o.record.scanned_at ?? o.scan_started).slice(0, 19).replace('T', ' ')}</td>
+                <td>{t(o.record.status)}{o.record.reason ? ` (${t(o.record.reason)})` : ''}</td>
+                <td>{t(o.record.version)}</td>
+                <td>
+                  {t(
+                    Object.entries((o.record.cve as Record<string, string>) ?? {})
+                      .map(([c, s]) => `${c}: ${s}`)
+                      .join(', '),
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      {d.triage.length > 0 && (
+        <section class="panel">
+          <h2>Triage of collections</h2>
+          <table class="small">
+            <tbody>
+              {d.triage.map((tr) => (
+                <tr>
+                  <td>{tr.triaged_at.slice(0, 19)}</td>
+                  <td>{t(tr.collection)}</td>
+                  <td>{t(tr.verdict)}</td>
+                  <td>
+                    {tr.high} high, {tr.medium} medium, {tr.low} low
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+      <section class="panel">
+        <h2>Evidence (latest scan, as sent and received)</h2>
+        {((latest?.evidence as Evidence[]) ?? []).map((ev) => (
+          <details class="evidence">
+            <summary>
+              <code>{t(ev.request)}</code> → {t(ev.status ?? ev.error ?? 'no answer')} <span class="muted">{t(ev.check)}/{t(ev.id)}</span>
+            </summary>
+            {ev.headers && (
+              <pre>
+                {t(
+                  Object.entries(ev.headers)
+                    .map(([k, v]) => `${k}: ${v}`)
+                    .join('\n'),
+                ).replace(/⟦U\+000A⟧/g, '\n')}
+              </pre>
+            )}
+            {ev.excerpt && <pre>{t(ev.excerpt.replace(/\r?\n/g, '\u2424')).replace(/\u2424/g, '\n')}</pre>}
+            {ev.matched && <p class="muted">matched: {t(ev.matched.join(', '))}</p>}
+          </details>
+        ))}
+        {latest?.tls ? <pre data-testid="tls">{t(JSON.stringify(latest.tls, null, 2))}</pre> : null}
+      </section>
+    </div>
+  );
+}
+
+// --- organisations ----------------------------------------------------------------------------------
+function OrgTable(props: { rows: OrgRow[]; scan: string }) {
+  return (
+    <table class="small" data-testid="orgs-table">
+      <thead>
+        <tr>
+          <th>organisation</th>
+          <th>sector</th>
+          <th class="num">hosts</th>
+          <th class="num">vulnerable</th>
+          <th class="num">mitigated</th>
+          <th class="num">compromised</th>
+          <th>worst</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((o) => (
+          <tr>
+            <td>
+              <a href={`#/hosts${qs({ scan: props.scan, org: o.key })}`}>{t(o.name)}</a>
+            </td>
+            <td>{t(o.sector)}</td>
+            <td class="num">{fmt(o.hosts)}</td>
+            <td class="num">{fmt(o.vulnerable)}</td>
+            <td class="num">{fmt(o.mitigated)}</td>
+            <td class="num">{fmt(o.compromised)}</td>
+            <td>
+              <span class={`state ${o.worst}`}>{o.worst}</span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Orgs(props: { scan: string }) {
+  const r = useLoad(() => api<{ organisations: OrgRow[] }>(`/organisations${qs({ scan: props.scan })}`), [props.scan]);
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<'name' | 'hosts' | 'worst'>('worst');
+  const rank: Record<string, number> = { compromised: 0, vulnerable: 1, mitigated: 2, ok: 3, none: 4 };
+  const rows = (r.data?.organisations ?? [])
+    .filter((o) => !filter || `${o.name} ${o.sector ?? ''}`.toLowerCase().includes(filter.toLowerCase()))
+    .sort((a, b) => (sort === 'name' ? a.name.localeCompare(b.name) : sort === 'hosts' ? b.hosts - a.hosts : rank[a.worst] - rank[b.worst] || b.hosts - a.hosts));
+  return (
+    <div>
+      <div class="toolbar">
+        <input placeholder="filter by name or sector" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} data-testid="org-filter" />
+        <select value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as 'name')}>
+          <option value="worst">worst state first</option>
+          <option value="hosts">most hosts first</option>
+          <option value="name">by name</option>
+        </select>
+        <span class="muted">{rows.length} organisations</span>
+        <a class="button" href={`api/export/organisations${qs({ scan: props.scan, format: 'csv' })}`} download>
+          Export CSV
+        </a>
+        <a class="button" href={`api/export/organisations${qs({ scan: props.scan, format: 'json' })}`} download>
+          Export JSON
+        </a>
+      </div>
+      <OrgTable rows={rows.slice(0, 500)} scan={props.scan} />
+    </div>
+  );
+}
+
+// --- cases --------------------------------------------------------------------------------------------
+interface CaseRow {
+  id: string;
+  state: string;
+  worst: string | null;
+  org_key: string | null;
+  org_name: string | null;
+  grp: string | null;
+  sector: string | null;
+  hosts_open: number;
+  hosts_total: number;
+  notified_at: string | null;
+  opened_at: string;
+  age_days: number;
+}
+
+function CasesPage(props: { user: User }) {
+  const [state, setState] = useState('');
+  const [q, setQ] = useState('');
+  const [sort, setSort] = useState<'age' | 'hosts' | 'worst' | 'owner'>('worst');
+  const [tick, setTick] = useState(0);
+  const r = useLoad(() => api<{ cases: CaseRow[] }>(`/cases${qs({ state })}`), [state, tick]);
+  const rank: Record<string, number> = { patched_compromised: 0, compromised: 0, vulnerable: 1, mitigated: 2 };
+  const owner = (c: CaseRow) => c.org_name ?? c.grp ?? '';
+  const rows = (r.data?.cases ?? [])
+    .filter((c) => !q || `${c.id} ${owner(c)} ${c.sector ?? ''}`.toLowerCase().includes(q.toLowerCase()))
+    .sort((a, b) =>
+      sort === 'age'
+        ? b.age_days - a.age_days
+        : sort === 'hosts'
+          ? b.hosts_open - a.hosts_open
+          : sort === 'owner'
+            ? owner(a).localeCompare(owner(b))
+            : (rank[a.worst ?? ''] ?? 9) - (rank[b.worst ?? ''] ?? 9) || b.hosts_open - a.hosts_open,
+    );
+  const ack = async (id: string) => {
+    await api(`/cases/${encodeURIComponent(id)}/state`, { method: 'POST', body: { state: 'acknowledged', note: 'acknowledged in the dashboard' } });
+    setTick((t) => t + 1);
+  };
+  return (
+    <div>
+      <div class="toolbar">
+        <input placeholder="filter by ticket, owner or sector" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} data-testid="case-filter" />
+        <select value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
+          <option value="">any state</option>
+          {['open', 'notified', 'acknowledged', 'escalated', 'contact_needed', 'resolved'].map((s) => (
+            <option value={s}>{s}</option>
+          ))}
+        </select>
+        <select value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as 'age')}>
+          <option value="worst">worst first</option>
+          <option value="age">oldest first</option>
+          <option value="hosts">most open hosts first</option>
+          <option value="owner">by owner</option>
+        </select>
+        <span class="muted">{rows.length} cases</span>
+      </div>
+      <table class="small" data-testid="cases-table">
+        <thead>
+          <tr>
+            <th>ticket</th>
+            <th>owner</th>
+            <th>sector</th>
+            <th class="num">open hosts</th>
+            <th>worst</th>
+            <th>state</th>
+            <th>notified</th>
+            <th class="num">age (days)</th>
+            {props.user.role !== 'viewer' && <th />}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, 1000).map((c) => (
+            <tr>
+              <td>{c.id}</td>
+              <td class="trunc" title={t(owner(c))}>
+                {c.org_key ? <a href={`#/hosts${qs({ org: c.org_key })}`}>{t(owner(c))}</a> : t(owner(c))}
+              </td>
+              <td>{t(c.sector)}</td>
+              <td class="num">
+                {fmt(c.hosts_open)} / {fmt(c.hosts_total)}
+              </td>
+              <td>{c.worst ? <span class={`state ${c.worst === 'mitigated' ? 'mitigated' : 'vulnerable'}`}>{c.worst.replace('_', ' ')}</span> : ''}</td>
+              <td>{c.state.replace('_', ' ')}</td>
+              <td>{c.notified_at ? c.notified_at.slice(0, 10) : 'not yet'}</td>
+              <td class="num">{c.age_days}</td>
+              {props.user.role !== 'viewer' && (
+                <td>
+                  {c.state === 'notified' || c.state === 'escalated' ? (
+                    <button type="button" class="small" onClick={() => ack(c.id)}>
+                      acknowledged
+                    </button>
+                  ) : null}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+// --- scans ------------------------------------------------------------------------------------------
+function Progress(props: { id: string }) {
+  const [ev, setEv] = useState<{ state: string; done: number | null; total: number | null } | null>(null);
+  useEffect(() => {
+    const es = new EventSource(`api/scans/${encodeURIComponent(props.id)}/events`);
+    es.addEventListener('progress', (m) => setEv(JSON.parse((m as MessageEvent).data)));
+    es.onerror = () => es.close();
+    return () => es.close();
+  }, [props.id]);
+  if (!ev) return <span class="muted">…</span>;
+  const pct = ev.total ? Math.floor(((ev.done ?? 0) * 100) / ev.total) : null;
+  return (
+    <span data-testid="progress">
+      {ev.state}
+      {ev.done !== null ? ` · ${fmt(ev.done)}${ev.total ? ` of ${fmt(ev.total)}` : ''}` : ''}
+      {pct !== null ? (
+        <progress max={100} value={pct}>
+          {pct}%
+        </progress>
+      ) : null}
+    </span>
+  );
+}
+
+function Scans(props: { scans: Scan[]; user: User; reload: () => void }) {
+  const [targets, setTargets] = useState('');
+  const [label, setLabel] = useState('');
+  const [msg, setMsg] = useState('');
+  const start = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const list = targets.split(/\s+/).filter(Boolean);
+      const r = await api<{ scan: string }>('/scans', { method: 'POST', body: { targets: list, label: label || undefined } });
+      setMsg(`started ${r.scan}`);
+      props.reload();
+    } catch (x) {
+      setMsg(x instanceof Error ? x.message : String(x));
+    }
+  };
+  return (
+    <div>
+      <table class="small" data-testid="scans-table">
+        <thead>
+          <tr>
+            <th>scan</th>
+            <th>label</th>
+            <th>started</th>
+            <th>progress</th>
+            <th>export</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.scans.map((s) => (
+            <tr>
+              <td>
+                <a href={`#/overview?scan=${encodeURIComponent(s.id)}`}>{s.id}</a>
+              </td>
+              <td>{t(s.label)}</td>
+              <td>{s.started_at.slice(0, 19).replace('T', ' ')}</td>
+              <td>{s.state === 'running' ? <Progress id={s.id} /> : `${s.state}${s.done !== null ? ` · ${fmt(s.done)}` : ''}`}</td>
+              <td>
+                <a href={`api/export/hosts${qs({ scan: s.id, format: 'csv' })}`} download>
+                  CSV
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.user.role !== 'viewer' && (
+        <form class="panel" onSubmit={start}>
+          <h2>Start a scan</h2>
+          <p class="muted">Targets are checked against the server’s scope and exclusion lists before any packet is sent.</p>
+          <textarea rows={4} placeholder="addresses, CIDRs or names, one per line" value={targets} onInput={(e) => setTargets((e.target as HTMLTextAreaElement).value)} />
+          <input placeholder="label" value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} />
+          <button type="submit">Start</button>
+          {msg && <p>{msg}</p>}
+        </form>
+      )}
+    </div>
+  );
+}
+
+// --- shell ------------------------------------------------------------------------------------------
+function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [cve, setCve] = useState('CVE-2019-19781');
+  const [tick, setTick] = useState(0);
+  const route = useRoute();
+  useEffect(() => {
+    api<{ user: User; csrf?: string }>('/auth/me').then(
+      (r) => {
+        setCsrf(r.csrf);
+        setUser(r.user);
+      },
+      () => setUser(null),
+    );
+  }, []);
+  const scans = useLoad(() => (user ? api<{ scans: Scan[] }>('/scans') : Promise.resolve({ scans: [] as Scan[] })), [user, tick]);
+  if (user === undefined) return <p class="muted">…</p>;
+  if (user === null) return <Login onLogin={setUser} />;
+  const list = scans.data?.scans ?? [];
+  const latest = list.find((s) => s.state === 'finished') ?? list[0];
+  const scan = route.params.get('scan') ?? latest?.id;
+  const logout = async () => {
+    await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
+    setCsrf(undefined);
+    setUser(null);
+  };
+  const nav = (page: string, label: string) => (
+    <a href={`#/${page}${scan ? `?scan=${encodeURIComponent(scan)}` : ''}`} class={route.page === page ? 'active' : ''}>
+      {label}
+    </a>
+  );
+  return (
+    <div>
+      <header>
+        <span class="brand">edgewatch</span>
+        <nav>
+          {nav('overview', 'Overview')}
+          {nav('hosts', 'Hosts')}
+          {nav('orgs', 'Organisations')}
+          {nav('cases', 'Cases')}
+          {nav('scans', 'Scans')}
+        </nav>
+        <span class="tlp">TLP:AMBER</span>
+        <span class="who" data-testid="who">
+          {user.username} · {user.role}
+          {user.constituencies.length ? ` · ${user.constituencies.join(', ')}` : ''}
+        </span>
+        <button type="button" class="link light" onClick={logout}>
+          log out
+        </button>
+      </header>
+      <main>
+        {!scan && !scans.loading && <p>No scans yet. Run `edgewatch scan …` or start one under Scans.</p>}
+        {scan && route.page === 'overview' && <Overview scans={list} scan={scan} cve={cve} setCve={setCve} />}
+        {scan && route.page === 'hosts' && <Hosts scan={scan} params={route.params} />}
+        {route.page === 'host' && <HostPage ip={route.arg} />}
+        {scan && route.page === 'orgs' && <Orgs scan={scan} />}
+        {route.page === 'cases' && <CasesPage user={user} />}
+        {route.page === 'scans' && <Scans scans={list} user={user} reload={() => setTick((t) => t + 1)} />}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);
