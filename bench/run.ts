@@ -7,9 +7,11 @@
  *   throughput   hosts/s end to end on a 65,536-host lab with the default mix
  *   stream       1,048,576 targets streamed (no listeners: refused), peak RSS
  *   baseline     naive curl under xargs -P with the same requests, ratio to edgewatch
+ *   checks-ratio issue #7: CPU of all shipped checks / CPU of the CVE-2019-19781 check alone, on a
+ *                lab of Citrix personas (default 16,384 hosts; `--size N` for a smaller run)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -95,6 +97,26 @@ function checksDir(ids: string[]): string {
   return dir;
 }
 
+/** `--size N` (hosts, rounded up to a power of two, 256 … 65,536) for the checks-ratio scenario. */
+function sizeFlag(def: number): number {
+  const i = process.argv.indexOf('--size');
+  const n = i >= 0 ? Number(process.argv[i + 1]) : def;
+  if (!Number.isInteger(n) || n < 256 || n > 65_536) {
+    console.error('--size takes a number of hosts between 256 and 65536');
+    process.exit(2);
+  }
+  return 2 ** Math.ceil(Math.log2(n));
+}
+
+/** Shipped check ids of one kind (from the file names and the kind line), in file-name order. */
+function shippedChecks(kind: 'fingerprint' | 'cve' | 'compromise'): string[] {
+  return readdirSync(join(ROOT, 'checks'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .filter((f) => new RegExp(`^kind: ${kind}$`, 'm').test(readFileSync(join(ROOT, 'checks', f), 'utf8')))
+    .map((f) => f.slice(0, -'.yaml'.length));
+}
+
 const lines: string[] = [];
 function report(s: string): void {
   lines.push(s);
@@ -125,6 +147,9 @@ async function citrixCpu(): Promise<void> {
     const ours = (f.cpu * 1000) / f.records;
     report(
       `citrix-cpu (all shipped checks incl. compromise indicators): ${((all.cpu * 1000) / all.records).toFixed(3)} ms/host = ${(((all.cpu * 1000) / all.records) / bare).toFixed(2)}× bare, ${(all.records / all.seconds).toFixed(0)} hosts/s`,
+    );
+    report(
+      `citrix-cpu: all shipped checks / CVE-2019-19781 alone = ${((all.cpu / all.records) / (f.cpu / f.records)).toFixed(2)}× scanner CPU per host (target ≤ 1.5×, issue #7)`,
     );
     report(
       `citrix-cpu: ${f.records} Citrix hosts (vulnerable/mitigated/patched) in ${f.seconds.toFixed(1)} s = ${(f.records / f.seconds).toFixed(0)} hosts/s; scanner CPU ${ours.toFixed(3)} ms/host (scanning phase: TLS, all requests, classification, SQLite writes); bare TLS connect + 1 request in the same run ${bare.toFixed(3)} ms/host; ratio ${(ours / bare).toFixed(2)}×; peak RSS ${f.rssMb} MB`,
@@ -191,8 +216,47 @@ async function baseline(): Promise<void> {
   }
 }
 
-const ALL: Record<string, () => Promise<void>> = { 'citrix-cpu': citrixCpu, throughput, stream, baseline };
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+/**
+ * Issue #7: what the later, version-decided checks cost on top of CVE-2019-19781. Three scans of the
+ * same Citrix lab: fingerprint + CVE-2019-19781 alone; all fingerprints + every CVE check; every
+ * shipped check (adds the ten compromise-indicator GETs of issue #3). Runs alternate alone/all twice
+ * because this VM's speed drifts; the ratios use the sums.
+ */
+async function checksRatio(): Promise<void> {
+  const n = sizeFlag(16_384);
+  const mix = join(OUT, 'checks-ratio-mix.json');
+  writeFileSync(mix, JSON.stringify({ ...CITRIX_MIX, 'citrix-later-build': 2 }));
+  const range = `127.45.0.0/${32 - Math.log2(n)}`;
+  const lab = await startLab(range, 24451, ['--mix', mix, '--listen', n > 4096 ? 'wildcard' : 'per-address']);
+  try {
+    const fps = shippedChecks('fingerprint');
+    const alone = checksDir(['netscaler-fingerprint', 'CVE-2019-19781']);
+    const cves = checksDir([...fps, ...shippedChecks('cve')]);
+    const args = (dir: string | null) => [range, '-p', '24451', '-c', '200', ...(dir ? ['--checks', dir] : [])];
+    const sum = { alone: { cpu: 0, records: 0 }, cves: { cpu: 0, records: 0 }, all: { cpu: 0, records: 0 } };
+    for (let round = 0; round < 2; round++) {
+      for (const [k, dir] of [
+        ['alone', alone],
+        ['cves', cves],
+        ['all', null],
+      ] as const) {
+        const f = await scan(args(dir));
+        sum[k].cpu += f.cpu;
+        sum[k].records += f.records;
+      }
+    }
+    const per = (k: keyof typeof sum) => (sum[k].cpu * 1000) / sum[k].records;
+    report(
+      `checks-ratio (${n} Citrix hosts, ${fps.length} fingerprints, ${shippedChecks('cve').length} CVE checks): CVE-2019-19781 alone ${per('alone').toFixed(3)} ms/host; all CVE checks ${per('cves').toFixed(3)} ms/host = ${(per('cves') / per('alone')).toFixed(2)}×; all shipped checks incl. compromise indicators ${per('all').toFixed(3)} ms/host = ${(per('all') / per('alone')).toFixed(2)}× (target ≤ 1.5×)`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
+
+const ALL: Record<string, () => Promise<void>> = { 'citrix-cpu': citrixCpu, throughput, stream, baseline, 'checks-ratio': checksRatio };
+const flagValues = new Set(process.argv.flatMap((a, i) => (a === '--size' ? [process.argv[i + 1]] : [])));
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-') && !flagValues.has(a));
 for (const name of wanted.length ? wanted : Object.keys(ALL)) {
   const fn = ALL[name];
   if (!fn) {

@@ -1,10 +1,10 @@
 /**
  * Shared CLI plumbing: resolving the config layers from flags, opening the store, printing errors.
  */
-import { resolve } from 'node:path';
 import { type Config, LAB_PROFILE, loadConfigFile, resolveConfig } from '../config.js';
 import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import { storeConfigFor } from '../store/location.js';
+import type { Store, StoreConfig } from '../store/types.js';
 
 export interface CommonFlags {
   config?: string;
@@ -29,10 +29,13 @@ export function baseConfig(flags: CommonFlags, flagLayer: Partial<Config> = {}):
   );
 }
 
+/** The store named by config `db` (flag --db > EDGEWATCH_DB > config file): a postgres:// URL or a SQLite path. */
+export function configuredStore(cfg: Config): StoreConfig {
+  return storeConfigFor(cfg.db);
+}
+
 export async function openConfiguredStore(cfg: Config): Promise<Store> {
-  const db = cfg.db;
-  if (/^postgres(ql)?:\/\//.test(db)) return openStore({ dialect: 'postgres', url: db });
-  return openStore({ dialect: 'sqlite', file: resolve(db) });
+  return openStore(configuredStore(cfg));
 }
 
 export function parseIntFlag(name: string, min: number, max: number) {

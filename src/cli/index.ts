@@ -7,12 +7,19 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isEdgewatchError } from '../errors.js';
 import { rewriteNucleiFlags } from './argv.js';
+import { registerCasesCommands } from './commands/cases.js';
 import { registerChecksCommand } from './commands/checks.js';
 import { registerCollectScriptCommand } from './commands/collect-script.js';
+import { registerDbCommands } from './commands/db.js';
+import { registerEnrichCommands } from './commands/enrich.js';
+import { registerImportCommands } from './commands/import.js';
 import { registerLabCommand } from './commands/lab.js';
+import { registerOrgCommands } from './commands/org.js';
 import { registerResultCommands } from './commands/results.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerTriageCommand } from './commands/triage.js';
+import { registerWorkerCommands } from './commands/worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,6 +39,13 @@ export function buildProgram(): Command {
   registerChecksCommand(program);
   registerTriageCommand(program);
   registerCollectScriptCommand(program);
+  registerEnrichCommands(program);
+  registerOrgCommands(program);
+  registerImportCommands(program);
+  registerDbCommands(program);
+  registerWorkerCommands(program);
+  registerServeCommands(program);
+  registerCasesCommands(program);
   return program;
 }
 

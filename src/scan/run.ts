@@ -7,6 +7,10 @@
  * stored, and re-emits the stored records to the outputs first, so a scan killed at any moment
  * (even kill -9) ends with every target recorded exactly once. On abort (Ctrl-C) nothing that was
  * cut short is recorded: it is scanned again on resume.
+ *
+ * Distributed workers (src/queue/worker.ts) run one batch through this same loop: `targets` gives
+ * the batch's targets with their seqs instead of streaming `inputs`, `limiter` adds the scan-wide
+ * Redis limiter, and `gate` shares the worker's host slots between the batches it runs at once.
  */
 import type { CheckEngine } from '../checks/types.js';
 import type { ProbeOptions } from '../net/types.js';
@@ -41,6 +45,18 @@ export interface ScanRunOptions {
   /** Batch size / max latency for store writes. */
   batchSize?: number;
   batchMs?: number;
+  /**
+   * Targets given directly (a distributed batch) instead of streaming `inputs`; their seqs are
+   * used as given. `inputs` is ignored when this is set.
+   */
+  targets?: Iterable<Target> | AsyncIterable<Target>;
+  /**
+   * Extra rate limiter consulted after the local one (e.g. the Redis-wide limiter of distributed
+   * scans). It must resolve when the host may be probed, or reject when `signal` aborts.
+   */
+  limiter?: { acquire(ip: string, signal?: AbortSignal): Promise<void> };
+  /** A host-slot gate shared between several runs of one process (a worker's `-c`). */
+  gate?: { acquire(signal?: AbortSignal): Promise<void>; release(): void };
 }
 
 export interface ScanCounters {
@@ -131,6 +147,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
       return failureRecord(base, 'out_of_scope', why);
     }
     await limiter.acquire(ip, signal);
+    if (o.limiter) await o.limiter.acquire(ip, signal);
     if (signal?.aborted) return null;
     const session = createHostSession({ ip, port: t.port, host: t.host }, o.probe, signal);
     try {
@@ -151,7 +168,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
     };
     let fatal: unknown = null;
     try {
-      for await (const t of readTargets(o.inputs, { ports: o.ports })) {
+      for await (const t of o.targets ?? readTargets(o.inputs, { ports: o.ports })) {
         if (signal?.aborted || writeError || fatal) break;
         if (o.done?.has(t.seq)) {
           counters.skipped++;
@@ -163,6 +180,13 @@ export function runScan(o: ScanRunOptions): ScanHandle {
           });
         }
         if (signal?.aborted) break;
+        if (o.gate) {
+          try {
+            await o.gate.acquire(signal);
+          } catch {
+            break;
+          }
+        }
         counters.inFlight++;
         probeOne(t)
           .then(
@@ -184,6 +208,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
           )
           .finally(() => {
             counters.inFlight--;
+            o.gate?.release();
             slotFreed();
           });
       }

@@ -11,7 +11,9 @@ import { createEngine, loadChecks } from '../../checks/index.js';
 import type { Config } from '../../config.js';
 import { EdgewatchError } from '../../errors.js';
 import { DEFAULT_PROBE_OPTIONS, type ProbeOptions } from '../../net/types.js';
-import { type RecordSink, createRecordSink, formatFromPath, openFileSink, type RecordFormat } from '../../report/output.js';
+import { type RecordSink, createRecordSink, formatFromPath, isRecordFormat, openFileSink, type RecordFormat } from '../../report/output.js';
+import { nucleiMetaOf } from '../../report/nuclei.js';
+import { dataDir } from '../../data-dir.js';
 import { renderReport } from '../../report/render.js';
 import { startProgress } from '../../scan/progress.js';
 import { runScan } from '../../scan/run.js';
@@ -20,6 +22,7 @@ import type { ScanRow, Store } from '../../store/types.js';
 import { spoolStdin, validateAndCount } from '../../targets/index.js';
 import type { TargetInput } from '../../targets/types.js';
 import { baseConfig, openConfiguredStore, parseIntFlag, parseNumberFlag, parsePorts } from '../context.js';
+import { assertRedis, queueSettings, registerScanStatusCommand, runDistributedScan } from './worker.js';
 
 export interface ScanFlags {
   list?: string[];
@@ -47,6 +50,14 @@ export interface ScanFlags {
   checks?: string;
   userAgent?: string;
   summary?: boolean;
+  /** Distributed scans (src/queue): enqueue batches for `edgewatch worker` instead of scanning here. */
+  distributed?: boolean;
+  redis?: string;
+  queuePrefix?: string;
+  batchSize?: number;
+  maxQueued?: number;
+  attempts?: number;
+  retryDelay?: number;
 }
 
 /** What is saved with a scan so `--resume` can rebuild the identical target stream and settings. */
@@ -64,6 +75,8 @@ interface SavedSettings {
   probe: ProbeOptions;
   checks: string | null;
   version: 1;
+  /** Present for distributed scans (src/queue/settings.ts). */
+  distributed?: { batch_size: number; check_ids: string[]; prefix: string };
 }
 
 function collect(v: string, prev: string[] = []): string[] {
@@ -71,7 +84,7 @@ function collect(v: string, prev: string[] = []): string[] {
 }
 
 export function registerScanCommand(program: Command): void {
-  program
+  const scanCmd = program
     .command('scan')
     .summary('probe targets and classify every host (CVE-2019-19781 and the shipped checks)')
     .description(
@@ -83,7 +96,7 @@ export function registerScanCommand(program: Command): void {
     .option('--scheme <scheme>', 'https (default) or http')
     .option('-j, --jsonl', 'write records as JSON Lines to stdout')
     .option('-o, --output <file>', 'write records to a file (.jsonl or .csv)')
-    .option('--format <format>', 'record format for -o: jsonl or csv (default from the file name)')
+    .option('--format <format>', 'record format: jsonl or csv for -o (default from the file name); nuclei (nuclei-compatible JSONL, one line per finding) for -j and -o')
     .option('-c, --concurrency <n>', 'hosts probed at once (default 300)', parseIntFlag('concurrency', 1, 20000))
     .option('--rate-limit <n>', 'new hosts per second over all targets (-rl; default unlimited)', parseNumberFlag('rate-limit', 0))
     .option('--rate-limit-net <n>', 'new hosts per second per /24 (default unlimited)', parseNumberFlag('rate-limit-net', 0))
@@ -111,9 +124,17 @@ export function registerScanCommand(program: Command): void {
     .option('--checks <dir>', 'directory of check files (default: the shipped pack)')
     .option('--user-agent <ua>', 'User-Agent header (default identifies edgewatch)')
     .option('--no-summary', 'do not print the summary table at the end')
+    .option('--distributed', 'enqueue the targets in batches for `edgewatch worker` processes (BullMQ on Redis) instead of scanning here')
+    .option('--redis <url>', 'Redis of the queue for --distributed (default: config `redis`, EDGEWATCH_REDIS, redis://127.0.0.1:6379)')
+    .option('--queue-prefix <prefix>', 'key prefix of the queues (default edgewatch)')
+    .option('--batch-size <n>', 'targets per batch with --distributed (default 512)', parseIntFlag('batch-size', 1, 10000))
+    .option('--max-queued <n>', 'batches queued or running at once with --distributed (default 64)', parseIntFlag('max-queued', 1, 100000))
+    .option('--attempts <n>', 'attempts per batch before it is failed, with --distributed (default 3)', parseIntFlag('attempts', 1, 100))
+    .option('--retry-delay <seconds>', 'first retry delay of a failed batch, doubling (default 5)', parseNumberFlag('retry-delay', 0))
     .action(async (targets: string[], flags: ScanFlags) => {
       process.exitCode = await scanCommand(targets, flags);
     });
+  registerScanStatusCommand(scanCmd);
 }
 
 function probeFromConfig(cfg: Config, flags: ScanFlags): ProbeOptions {
@@ -224,18 +245,63 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       applyReserved: settings.reserved && cfg.reserved,
       allowReserved: settings.allow_reserved.filter((r) => cfg.allow_reserved.includes(r)),
     });
-    const checks = await loadChecks(settings.checks ?? undefined);
+    if (flags.format !== undefined && !isRecordFormat(flags.format))
+      throw new EdgewatchError('EW_CLI_USAGE', '--format must be jsonl, csv or nuclei');
+    const checks = await loadChecks(settings.checks ?? undefined, cfg.data_dir ? { packDataRoot: dataDir(cfg) } : {});
     const engine = createEngine(checks);
     const cves = [...new Set(checks.flatMap((c) => c.info.cves ?? []))];
     if (!scan) {
       // Validate every input line before anything is written: bad input leaves nothing behind.
       const { total } = await validateAndCount(settings.inputs, { ports: settings.ports });
+      if (flags.distributed) {
+        await assertRedis(queueSettings(cfg, flags));
+        settings.distributed = {
+          batch_size: flags.batchSize ?? 512,
+          check_ids: checks.map((c) => c.id),
+          prefix: queueSettings(cfg, flags).prefix,
+        };
+      }
       scan = await store.createScan({ label: flags.label ?? null, settings: settings as unknown as Record<string, unknown>, total });
     }
 
     const sinks: RecordSink[] = [];
-    if (flags.jsonl) sinks.push(createRecordSink(process.stdout, 'jsonl', cves));
-    if (flags.output) sinks.push(openFileSink(resolve(flags.output), flags.format ?? formatFromPath(flags.output), cves));
+    const sinkOpts = { checks: nucleiMetaOf(checks) };
+    if (flags.jsonl) sinks.push(createRecordSink(process.stdout, flags.format === 'nuclei' ? 'nuclei' : 'jsonl', cves, sinkOpts));
+    if (flags.output) sinks.push(openFileSink(resolve(flags.output), flags.format ?? formatFromPath(flags.output), cves, sinkOpts));
+    if (flags.distributed) {
+      if (!settings.distributed) {
+        throw new EdgewatchError('EW_CLI_USAGE', `scan ${scan.id} was not started with --distributed; resume it without --distributed`);
+      }
+      let refusedShownD = 0;
+      let code: number;
+      try {
+        code = await runDistributedScan({
+          store,
+          scan,
+          inputs: settings.inputs,
+          ports: settings.ports,
+          scheme: settings.scheme,
+          scope,
+          queue: { ...queueSettings(cfg, flags), prefix: settings.distributed.prefix },
+          batchSize: settings.distributed.batch_size,
+          maxQueued: flags.maxQueued ?? 64,
+          attempts: flags.attempts ?? 3,
+          retryDelayMs: Math.round((flags.retryDelay ?? 5) * 1000),
+          done,
+          sinks,
+          silent: Boolean(flags.silent),
+          statsIntervalMs: Math.round((flags.statsInterval ?? 5) * 1000),
+          onRefused: (t, why) => {
+            if (refusedShownD++ < 20) process.stderr.write(`[edgewatch] REFUSED ${t}: ${why} — no packet sent\n`);
+          },
+          dbFlag: flags.db,
+        });
+      } finally {
+        for (const s of sinks) await s.close();
+      }
+      if (code === 0 && !flags.jsonl && flags.summary !== false) process.stdout.write(renderReport(await store.report(scan.id), 'table'));
+      return code;
+    }
     if (done && done.size > 0 && sinks.length) {
       // Re-emit what was stored before the interruption, so the output holds the exact record set.
       for await (const r of store.iterateRecords(scan.id)) for (const s of sinks) await s.write([r]);
