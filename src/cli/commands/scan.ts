@@ -22,6 +22,7 @@ import type { ScanRow, Store } from '../../store/types.js';
 import { spoolStdin, validateAndCount } from '../../targets/index.js';
 import type { TargetInput } from '../../targets/types.js';
 import { baseConfig, openConfiguredStore, parseIntFlag, parseNumberFlag, parsePorts } from '../context.js';
+import { afterScan } from '../after-scan.js';
 import { assertRedis, queueSettings, registerScanStatusCommand, runDistributedScan } from './worker.js';
 
 export interface ScanFlags {
@@ -52,6 +53,9 @@ export interface ScanFlags {
   summary?: boolean;
   /** Distributed scans (src/queue): enqueue batches for `edgewatch worker` instead of scanning here. */
   distributed?: boolean;
+  enrich?: boolean;
+  cases?: boolean;
+  labIdentities?: string;
   redis?: string;
   queuePrefix?: string;
   batchSize?: number;
@@ -124,6 +128,9 @@ export function registerScanCommand(program: Command): void {
     .option('--checks <dir>', 'directory of check files (default: the shipped pack)')
     .option('--user-agent <ua>', 'User-Agent header (default identifies edgewatch)')
     .option('--no-summary', 'do not print the summary table at the end')
+    .option('--no-enrich', 'do not enrich the finished scan (country, AS, organisation; `edgewatch enrich --scan` does it later)')
+    .option('--no-cases', 'do not update the cases from the finished scan (`edgewatch cases update` does it later)')
+    .option('--lab-identities <file>', 'lab demo identities (from `edgewatch lab --identities`) for the enrichment of loopback lab hosts')
     .option('--distributed', 'enqueue the targets in batches for `edgewatch worker` processes (BullMQ on Redis) instead of scanning here')
     .option('--redis <url>', 'Redis of the queue for --distributed (default: config `redis`, EDGEWATCH_REDIS, redis://127.0.0.1:6379)')
     .option('--queue-prefix <prefix>', 'key prefix of the queues (default edgewatch)')
@@ -158,6 +165,17 @@ function probeFromConfig(cfg: Config, flags: ScanFlags): ProbeOptions {
   }
   if (flags.totalTimeout !== undefined) probe.totalTimeoutMs = Math.round(flags.totalTimeout * 1000);
   return probe;
+}
+
+function afterScanOptions(flags: ScanFlags) {
+  return {
+    enrich: flags.enrich,
+    cases: flags.cases,
+    labIdentities: flags.labIdentities ? resolve(flags.labIdentities) : undefined,
+    configFile: flags.config,
+    dbFlag: flags.db,
+    silent: flags.silent,
+  };
 }
 
 async function findResumable(store: Store, id: string | boolean): Promise<ScanRow> {
@@ -299,6 +317,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       } finally {
         for (const s of sinks) await s.close();
       }
+      if (code === 0) await afterScan(store, scan.id, cfg, afterScanOptions(flags));
       if (code === 0 && !flags.jsonl && flags.summary !== false) process.stdout.write(renderReport(await store.report(scan.id), 'table'));
       return code;
     }
@@ -370,6 +389,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       return 130;
     }
     await store.setScanState(scan.id, 'finished');
+    await afterScan(store, scan.id, cfg, afterScanOptions(flags));
     if (!flags.jsonl && flags.summary !== false) {
       process.stdout.write(renderReport(await store.report(scan.id), 'table'));
     }
