@@ -33,6 +33,7 @@ import { printable, table } from '../../report/render.js';
 import type { ScanRecord } from '../../scan/record.js';
 import { isPostgresUrl } from '../../store/location.js';
 import type { Store } from '../../store/types.js';
+import { pickScan } from '../scan-ref.js';
 import { baseConfig, type CommonFlags, openConfiguredStore } from '../context.js';
 import { safeJson } from './org.js';
 
@@ -46,21 +47,6 @@ interface EnrichFlags extends CommonFlags, EnrichNetFlags {
   labIdentities?: string;
   attribute: boolean;
   concurrency?: number;
-}
-
-/** `latest`, `previous`, an id, an id prefix or a label. */
-async function pickScan(store: Store, ref: string): Promise<string> {
-  const scans = await store.listScans();
-  if (scans.length === 0) throw new EdgewatchError('EW_SCAN_NOT_FOUND', 'the database has no scans yet; run `edgewatch scan` first');
-  if (ref === 'latest') return scans[0].id;
-  if (ref === 'previous') {
-    if (!scans[1]) throw new EdgewatchError('EW_SCAN_NOT_FOUND', 'there is no previous scan');
-    return scans[1].id;
-  }
-  const m = scans.filter((s) => s.id === ref || s.id.startsWith(ref) || s.label === ref);
-  if (m.length === 1) return m[0].id;
-  if (m.length === 0) throw new EdgewatchError('EW_SCAN_NOT_FOUND', `no scan matches "${ref.slice(0, 80)}"`);
-  throw new EdgewatchError('EW_SCAN_AMBIGUOUS', `"${ref.slice(0, 80)}" matches ${m.length} scans; give more of the id`);
 }
 
 /** Fields of a scan record carried into its IntelMQ event. */
