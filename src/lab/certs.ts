@@ -3,7 +3,9 @@
  * (@peculiar/x509 over WebCrypto) and a small set of reusable TLS SecureContexts, generated at
  * start in parallel. A lab CA (ECDSA P-256) issues the organisation and site certificates; Citrix
  * factory defaults and legacy defaults are self-signed with serial 01. Legacy contexts speak only
- * TLS 1.0 with weak RSA ciphers at @SECLEVEL=0.
+ * TLS 1.0 with weak RSA ciphers at @SECLEVEL=0. The hostile identity's subject is built from its
+ * exact attributes (UTF8String each, no DN-string parsing) and its SANs are checked to be ASCII
+ * (dNSName is an IA5String: anything else would be silently mangled by the encoder).
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
 import './reflect-shim.js';
@@ -52,7 +54,17 @@ function validity(id: CertIdentity): { notBefore: Date; notAfter: Date } {
   return { notBefore: new Date(Date.UTC(2019, 8, 1)), notAfter: new Date(Date.UTC(2030, 8, 1)) };
 }
 
+/** Subject of an identity: its exact attributes when it has them, else its DN string. */
+function subjectOf(id: CertIdentity): string | x509.Name {
+  if (!id.subjectAttrs) return id.subject;
+  return new x509.Name(id.subjectAttrs.map((a) => ({ [a.type]: [{ utf8String: a.value }] })));
+}
+
 async function makeCert(id: CertIdentity, ca: { keys: CryptoKeyPair; cert: x509.X509Certificate }): Promise<PoolCert> {
+  for (const san of id.sans) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5String is 7-bit ASCII, controls included
+    if (!/^[\x00-\x7f]*$/.test(san)) throw new Error(`SAN ${JSON.stringify(san)} is not ASCII (a dNSName is an IA5String)`);
+  }
   const alg = algFor(id.key);
   const keys = (await globalThis.crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const extensions: x509.Extension[] = [];
@@ -62,7 +74,7 @@ async function makeCert(id: CertIdentity, ca: { keys: CryptoKeyPair; cert: x509.
   if (id.selfSigned) {
     cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: id.serial,
-      name: id.subject,
+      name: subjectOf(id),
       notBefore,
       notAfter,
       keys,
@@ -74,7 +86,7 @@ async function makeCert(id: CertIdentity, ca: { keys: CryptoKeyPair; cert: x509.
     extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
     cert = await x509.X509CertificateGenerator.create({
       serialNumber: id.serial,
-      subject: id.subject,
+      subject: subjectOf(id),
       issuer: ca.cert.subject,
       notBefore,
       notAfter,
@@ -88,7 +100,8 @@ async function makeCert(id: CertIdentity, ca: { keys: CryptoKeyPair; cert: x509.
   const chain = id.selfSigned ? certPem : `${certPem}\n${ca.cert.toString('pem')}`;
   const key = await keyPem(keys.privateKey);
   // NetScaler's default SSL profile of the time offers TLS 1.0–1.2 (1.3 off); other sites allow 1.3.
-  const citrix = id.pool === 'citrix-default' || id.pool === 'org';
+  // The hostile certificate sits mostly on a Gateway (and on one ordinary site): NetScaler profile.
+  const citrix = id.pool === 'citrix-default' || id.pool === 'org' || id.pool === 'hostile';
   const context = id.legacy
     ? createSecureContext({ key, cert: chain, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: LEGACY_CIPHERS })
     : createSecureContext({ key, cert: chain, minVersion: citrix ? 'TLSv1' : 'TLSv1.2', maxVersion: citrix ? 'TLSv1.2' : 'TLSv1.3' });

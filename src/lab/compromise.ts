@@ -8,7 +8,7 @@
  *   ineffective one): 35 % are already compromised on day 0 (exploited 10–11 Jan 2020), and each
  *   further day still exploitable adds 8 % of the rest. Kinds: template only 35 %, NOTROBIN 25 %,
  *   coin miner 20 %, 2020 PHP webshell at an X1 path 20 %.
- * - Dedicated personas guarantee every outside-visible kind in any population of ≥ 43 addresses:
+ * - Dedicated personas guarantee every outside-visible kind in any population of ≥ 45 addresses:
  *   `citrix-compromised-webshell` (2020 webshell on a vulnerable build, then remediates like any
  *   vulnerable host), `citrix-patched-compromised` (2020 webshell placed before the patch),
  *   `citrix-compromised-2023-v1` / `-v2` (CVE-2023-3519 wave on 13.0/13.1 builds).

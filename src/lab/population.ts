@@ -176,6 +176,9 @@ function day0State(fw: Firmware, pools: BuildPools, persona: PersonaId, seed: nu
     case 'citrix-vulnerable-12.1':
     case 'citrix-vulnerable-13.0':
       return { build: pickB(fw.vulnerable[persona.slice('citrix-vulnerable-'.length)] ?? []), responder: false };
+    case 'citrix-hostile-names':
+      // Like citrix-vulnerable-13.0; only its certificate differs (the hostile identity).
+      return { build: pickB(fw.vulnerable['13.0'] ?? []), responder: false };
     case 'citrix-mitigated':
       return { build: pickB(pools.effective), responder: true };
     case 'citrix-mitigated-ineffective':
@@ -250,6 +253,9 @@ function certFor(persona: PersonaId, seed: number, i: number): number {
       return -1;
     case 'citrix-legacy-tls':
       return inPool('legacy');
+    case 'citrix-hostile-names':
+    case 'hostile-site':
+      return inPool('hostile');
     case 'honeypot-cve':
     case 'honeypot-catchall':
       return unit(seed, i, S_CERT) < 0.5 ? inPool('citrix-default') : inPool('site');

@@ -74,7 +74,10 @@ export interface TruthRecord {
   branch: string | null;
   mitigation: TruthMitigation | null;
   identity: TruthIdentity | null;
-  /** Wire quirks of this host: double-gzip, patched-403|patched-404|patched-302, http10, chunked, legacy-tls, rfwebui. */
+  /**
+   * Wire quirks of this host: double-gzip, patched-403|patched-404|patched-302, http10, chunked, legacy-tls, rfwebui;
+   * hostile-cert (certificate names with markup, RLO, quotes, CR/LF, a 300+ character name), hostile-title (page title).
+   */
   traits: string[];
   /** Per scheme; a scheme whose port is disabled is absent. */
   expect: { https?: TruthExpect; http?: TruthExpect };
@@ -160,6 +163,9 @@ function expectFor(h: HostSpec, st: HostState, scheme: 'https' | 'http', mode: L
 
 function traitsOf(h: HostSpec, st: HostState): string[] {
   const t: string[] = [];
+  // Hostile text the host controls (identity.ts HOSTILE, others.ts HOSTILE_TITLE).
+  if (h.persona === 'citrix-hostile-names' || h.persona === 'hostile-site') t.push('hostile-cert');
+  if (h.persona === 'hostile-site') t.push('hostile-title');
   if (!st.build) return t;
   if (h.doubleGzip && st.build.stamp !== null) t.push('double-gzip');
   if (!st.build.vulnerable) t.push(`patched-${h.patchedStyle === 'forbidden' ? '403' : h.patchedStyle === 'notfound' ? '404' : '302'}`);

@@ -192,22 +192,27 @@ export function parseSans(s: string | undefined): string[] {
     const kind = s.slice(i, colon);
     let j = colon + 1;
     let val = '';
+    let quoted = false;
     if (s[j] === '"') {
-      // JSON-style quoted value (Node quotes values containing separators)
+      // JSON-style quoted value: Node quotes values containing separators or control characters
+      // and escapes them as JSON (\r, \n, \uXXXX), so JSON.parse restores the exact name.
+      const start = j;
       j++;
-      while (j < n && s[j] !== '"') {
-        if (s[j] === '\\' && j + 1 < n) j++;
-        val += s[j];
-        j++;
+      while (j < n && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      j++;
+      quoted = true;
+      try {
+        val = JSON.parse(s.slice(start, Math.min(j, n))) as string;
+      } catch {
+        val = s.slice(start + 1, Math.min(j, n) - 1);
       }
-      j++;
     } else {
       const comma = s.indexOf(',', j);
       const end = comma < 0 ? n : comma;
       val = s.slice(j, end);
       j = end;
     }
-    if (kind === 'DNS') out.push(val.trim());
+    if (kind === 'DNS') out.push(quoted ? val : val.trim());
     i = j;
   }
   return out;

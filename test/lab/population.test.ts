@@ -113,6 +113,36 @@ describe('population', () => {
     expect(truthAll(c, 0, ctx).map(truthLine)).not.toEqual(truthAll(a, 0, ctx).map(truthLine));
   });
 
+  it('the hostile personas take only nginx-default weight: other hosts keep persona and certificate; the hostile identity comes last', () => {
+    const r = parseLabRange('127.1.0.0/20');
+    const now = buildPopulation(r, 7, { ...DEFAULT_MIX }, fw);
+    // the mix before the hostile personas existed
+    const before = buildPopulation(r, 7, { ...DEFAULT_MIX, 'nginx-default': 7, 'citrix-hostile-names': 0, 'hostile-site': 0 }, fw);
+    const first = PERSONA_IDS.length; // one of each persona first (shuffled), then the weighted draw
+    let moved = 0;
+    for (let i = first; i < now.hosts.length; i++) {
+      const a = before.hosts[i]?.persona;
+      const b = now.hosts[i]?.persona;
+      if (a === b) {
+        expect(now.hosts[i]?.certId).toBe(before.hosts[i]?.certId);
+        continue;
+      }
+      expect(a).toBe('nginx-default');
+      expect(['citrix-hostile-names', 'hostile-site']).toContain(b);
+      moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThan(now.hosts.length * 0.01);
+    // identities: the hostile one is appended; every other identity keeps its id and names
+    const hostile = now.identities.filter((x) => x.pool === 'hostile');
+    expect(hostile).toHaveLength(1);
+    expect(hostile[0]?.id).toBe(now.identities.length - 1);
+    for (const h of now.hosts) {
+      if (h.persona === 'citrix-hostile-names' || h.persona === 'hostile-site') expect(h.certId).toBe(hostile[0]?.id);
+      else expect(now.identities[h.certId]?.pool ?? 'none').not.toBe('hostile');
+    }
+  });
+
   it('truth follows the configured state (rules of the brief)', () => {
     const pop = buildPopulation(parseLabRange('127.1.0.0/20'), 3, { ...DEFAULT_MIX }, fw);
     for (const t of truthAll(pop, 0, ctx)) {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, PERSONA_IDS, startLab, type TruthRecord } from '../../src/lab/index.js';
+import { HOSTILE } from '../../src/lab/identity.js';
+import { HOSTILE_TITLE } from '../../src/lab/others.js';
 import { exchange, parseResponse, request } from './client.js';
 
 const SMB = '[global]\r\n\tencrypt passwords = yes\r\n\tname resolve order = lmhosts wins host bcast\r\n';
@@ -349,6 +351,64 @@ describe('non-Citrix personas', () => {
     expect(r.status).toBe(302);
     expect(r.headers.location).toBe('/logon/LogonPoint/');
     expect(cve(t)).toBe('not_applicable');
+  });
+});
+
+describe('hostile personas (issues 5 and 8: host-controlled text)', () => {
+  const peer = async (ip: string) => {
+    const tls = await import('node:tls');
+    return new Promise<{ subject: Record<string, string>; issuer: Record<string, string>; san: string; protocol: string | null }>((resolve, reject) => {
+      const s = tls.connect({ host: ip, port: S, rejectUnauthorized: false }, () => {
+        const c = s.getPeerCertificate();
+        const protocol = s.getProtocol();
+        s.destroy();
+        resolve({ subject: c.subject as unknown as Record<string, string>, issuer: c.issuer as unknown as Record<string, string>, san: c.subjectaltname ?? '', protocol });
+      });
+      s.on('error', reject);
+    });
+  };
+
+  it('citrix-hostile-names: a vulnerable 13.0 Gateway presenting the hostile certificate, names byte for byte', async () => {
+    const t = byPersona('citrix-hostile-names');
+    expect(t.build).toMatch(/^13\.0-/);
+    expect(cve(t)).toBe('vulnerable');
+    expect(t.traits).toContain('hostile-cert');
+    expect(t.identity).toMatchObject({ org: HOSTILE.org, cn: HOSTILE.cn, sans: [...HOSTILE.sans], self_signed: false });
+    expect(t.identity?.subject).toBe(`C=NL, O=${HOSTILE.org}, CN=${HOSTILE.cn}`);
+    // the values really are hostile: markup, quotes, RLO, CR/LF, a 300+ character name
+    expect(HOSTILE.cn).toContain('\u202e');
+    expect(HOSTILE.cn).toContain('\r\nBcc: ');
+    expect(HOSTILE.cn).toContain('<script>');
+    expect(HOSTILE.longName.length).toBeGreaterThan(300);
+    const c = await peer(t.ip);
+    expect(c.subject.O).toBe(HOSTILE.org);
+    expect(c.subject.CN).toBe(HOSTILE.cn);
+    expect(c.issuer.CN).toBe('Edgewatch Lab Issuing CA');
+    // Node prints SANs with separators or controls as JSON string literals: decode and compare exactly.
+    const sans = [...c.san.matchAll(/DNS:("(?:[^"\\]|\\.)*"|[^,]*)/g)].map((m) => (m[1]?.startsWith('"') ? (JSON.parse(m[1]) as string) : (m[1] ?? '')));
+    expect(sans).toEqual([...HOSTILE.sans]);
+    const page = await request(t.ip, S, 'https', '/vpn/index.html');
+    expect(page.body.toString()).toContain('_ctxstxt_NetscalerGateway');
+    expect((await request(t.ip, S, 'https', '/vpn/../vpns/cfg/smb.conf')).body.toString('latin1')).toBe(SMB);
+  });
+
+  it('hostile-site: every page carries the hostile title raw (200 on /, the 404 page elsewhere), same certificate', async () => {
+    const t = byPersona('hostile-site');
+    expect(t.traits).toEqual(['hostile-cert', 'hostile-title']);
+    expect(t.expect.https).toMatchObject({ status: 'ok', product: null });
+    expect(cve(t)).toBe('not_applicable');
+    expect(HOSTILE_TITLE).toContain('<script>alert("t")</script>\u202e"quoted"');
+    expect(HOSTILE_TITLE.length).toBeGreaterThan(300);
+    const home = await request(t.ip, S, 'https', '/');
+    expect(home.status).toBe(200);
+    expect(home.body.toString('utf8')).toContain(`<title>${HOSTILE_TITLE}</title>`);
+    // within the first 256 bytes, where a scanner's body excerpt looks
+    expect(home.body.subarray(0, 256).toString('latin1')).toContain('<title><script>alert("t")</script>\xe2\x80\xae"quoted"');
+    const miss = await request(t.ip, H, 'http', '/vpn/index.html');
+    expect(miss.status).toBe(404);
+    expect(miss.body.toString('utf8')).toContain(`<title>${HOSTILE_TITLE}</title>`);
+    expect(miss.body.toString()).not.toContain('_ctxstxt_');
+    expect((await peer(t.ip)).subject.CN).toBe(HOSTILE.cn);
   });
 });
 
