@@ -7,12 +7,21 @@
  * scan and the trend over all ten, prints ms per query, and streams the host view and a STIX export
  * to /dev/null for throughput. Building the store is not timed.
  *
- *   npx tsx bench/report.ts [--n 1000000] [--keep FILE]
+ * Bounded: a watchdog thread stops the run (and removes the temp store) when one query takes
+ * longer than `--budget` seconds (default 60) — a query plan gone quadratic must not run for hours.
+ * `--analyze` runs SQLite's ANALYZE (analysis_limit 1000) after building the store, timed: with
+ * statistics the planner picks the findings primary key for the product-host test (see
+ * BENCHMARKS.md, issue #4); without them, since migration 0009, it scans a whole scan's findings
+ * per observation.
+ *
+ *   npx tsx bench/report.ts [--n 1000000] [--keep FILE] [--budget 60] [--analyze]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { sql } from 'kysely';
 import { runExport } from '../src/report/exports/index.js';
 import { openStore } from '../src/store/index.js';
 import { buildAttribution, coverage, dimensionRows, orgsBehind } from '../src/store/report-attribution.js';
@@ -21,7 +30,15 @@ import { buildTrend } from '../src/store/report-trend.js';
 import { ATTRIBUTION_DIMS } from '../src/store/report-types.js';
 import { ipOf, syntheticBatch } from '../test/store/synthetic.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '1000000' }, keep: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    keep: { type: 'string' },
+    budget: { type: 'string', default: '60' },
+    analyze: { type: 'boolean', default: false },
+  },
+});
+const BUDGET_S = Math.max(1, Math.min(Number(values.budget), 600));
 const N = Math.max(1_000, Math.min(Number(values.n), 5_000_000));
 const SCANS = 10;
 const HOSTS = Math.floor(N / SCANS);
@@ -30,6 +47,25 @@ const BATCH = 2_000;
 const dir = mkdtempSync(join(tmpdir(), 'ew-bench-report-'));
 const file = values.keep ?? join(dir, 'report.db');
 const store = await openStore({ dialect: 'sqlite', file });
+
+// Watchdog on its own thread (a synchronous SQLite call blocks this one): told the name and start of
+// each query; when one runs past the budget it reports it, removes the temp store and ends the process.
+const watchdog = new Worker(
+  `const { parentPort, workerData } = require('node:worker_threads');
+   const { rmSync, writeSync } = require('node:fs');
+   let cur = null;
+   parentPort.on('message', (m) => { cur = m; });
+   setInterval(() => {
+     if (cur && cur.name && Date.now() - cur.t > workerData.budget * 1000) {
+       writeSync(1, cur.name + ': did not finish within ' + workerData.budget + ' s — stopped (query plan gone wrong?)\\n');
+       if (workerData.dir) rmSync(workerData.dir, { recursive: true, force: true });
+       process.kill(process.pid, 'SIGKILL');
+     }
+   }, 250);`,
+  { eval: true, workerData: { budget: BUDGET_S, dir } },
+);
+watchdog.unref();
+const watch = (name: string | null) => watchdog.postMessage({ name, t: Date.now() });
 
 async function time<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const c0 = process.cpuUsage();
@@ -108,6 +144,12 @@ try {
   await flush();
   const buildS = (performance.now() - t0) / 1000;
   console.log(`store: ${N.toLocaleString('en')} observations in ${SCANS} scans of ${HOSTS.toLocaleString('en')} hosts, built in ${buildS.toFixed(1)} s, ${(statSync(file).size / 1e6).toFixed(0)} MB`);
+  if (values.analyze) {
+    const ta = performance.now();
+    await sql`PRAGMA analysis_limit = 1000`.execute(store.db);
+    await sql`ANALYZE`.execute(store.db);
+    console.log(`ANALYZE (analysis_limit 1000): ${(performance.now() - ta).toFixed(0)} ms`);
+  } else console.log('statistics as the store keeps them (SQLite: ANALYZE when a scan finishes or a migration ran)');
 
   const last = scans[SCANS - 1];
   const results: Array<[string, number]> = [];
@@ -117,7 +159,9 @@ try {
     const times: number[] = [];
     const cpus: number[] = [];
     for (let i = 0; i < 3; i++) {
+      watch(name);
       const [, wall, cpu] = await time(fn);
+      watch(null);
       times.push(wall);
       cpus.push(cpu);
     }
@@ -149,12 +193,14 @@ try {
   const worst = reportQueries.reduce((a, b) => (b[1] > a[1] ? b : a));
   console.log(`slowest report query: ${worst[0]} ${worst[1].toFixed(0)} ms (target ≤ 1000 ms at 1,000,000 observations)`);
 
+  watch('host view, all hosts streamed');
   const [hosts, tHosts] = await time(async () => {
     let n = 0;
     for await (const _ of iterateHostRows(store.db, last)) n++;
     return n;
   });
   console.log(`host view, all ${hosts.toLocaleString('en')} product hosts streamed: ${tHosts.toFixed(0)} ms (${Math.round(hosts / (tHosts / 1000)).toLocaleString('en')} rows/s)`);
+  watch('STIX export');
   const rssBefore = process.memoryUsage().rss;
   const [exp, tExp] = await time(() => runExport(store.db, { id: last, label: null, state: 'finished', started_at: new Date(0).toISOString(), finished_at: null, settings: {}, total: null, done: HOSTS }, {
     format: 'stix',
@@ -162,8 +208,10 @@ try {
     filter: {},
     output: join(dir, 'out.stix.json'),
   }));
+  watch(null);
   console.log(`STIX export: ${exp.items.toLocaleString('en')} objects for ${exp.hosts.toLocaleString('en')} hosts in ${tExp.toFixed(0)} ms, ${(statSync(join(dir, 'out.stix.json')).size / 1e6).toFixed(1)} MB, RSS ${(rssBefore / 1e6).toFixed(0)} → ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
 } finally {
+  await watchdog.terminate();
   await store.close();
-  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true }); // the store itself stays when --keep names a file elsewhere
 }

@@ -64,7 +64,7 @@ function scan(args: string[], nodeArgs: string[] = []): Promise<ScanFigures> {
     const db = join(OUT, `bench-${Date.now()}.db`);
     const child = spawn(
       process.execPath,
-      [BIN, 'scan', '--lab', '--scope', '127.0.0.0/8', '--db', db, '--silent', '--no-summary', ...args],
+      [BIN, 'scan', '--lab', '--scope', '127.0.0.0/8', '--db', db, '--silent', '--no-summary', '--no-enrich', '--no-cases', ...args],
       {
         env: ENV,
         stdio: ['ignore', 'ignore', 'pipe'],
