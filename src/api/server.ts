@@ -45,6 +45,12 @@ export interface ServerOptions {
   logStream?: NodeJS.WritableStream;
   /** Login attempts per minute per address and user name (default 10). */
   loginPerMinute?: number;
+  /**
+   * Behind a TLS-terminating reverse proxy: the proxy addresses to trust for X-Forwarded-For/-Proto
+   * (fastify `trustProxy`), so the session cookie gets `Secure` and rate limits key on the client's
+   * address. Default: trust nothing.
+   */
+  trustProxy?: string;
   /** Extra context for routes (e.g. how to start a scan). */
   context?: Partial<RouteContext>;
 }
@@ -66,7 +72,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         }
       : false,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy: opts.trustProxy ?? false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   const users = new Users(opts.store.db);

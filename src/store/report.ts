@@ -124,18 +124,15 @@ async function buildCompromise(db: Kysely<Database>, scanId: string, cves: strin
   };
   for (const cve of cves) entry(cve);
   if (hosts.true > 0) {
-    // CROSS JOIN + WHERE is plain SQL everywhere; SQLite also reads it as "observations first", so it
-    // walks the small compromised range of observations_compromise_idx and seeks each host's findings
-    // by primary key. (With an inner join and no statistics SQLite drives from findings instead and
-    // reads every observation row of the scan: 3.4 s instead of 0.1 s on 1,000,000 observations.)
+    // `seq IN (compromised hosts)` keeps every planner on the short list of compromised hosts and the
+    // findings primary key (scan_id, seq), with or without statistics. (A join let SQLite without
+    // statistics drive from a findings index and read the scan's findings once per host: 12.9 s
+    // instead of 0.08 s on 1,000,000 observations.)
     const cross = await db
-      .selectFrom('observations as o')
-      .crossJoin('findings as f')
+      .selectFrom('findings as f')
       .select(['f.cve', 'f.state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('o.scan_id', '=', scanId)
-      .where('o.compromised', '=', 'true')
-      .whereRef('f.scan_id', '=', 'o.scan_id')
-      .whereRef('f.seq', '=', 'o.seq')
+      .where('f.scan_id', '=', scanId)
+      .where('f.seq', 'in', (eb) => eb.selectFrom('observations as o').select('o.seq').where('o.scan_id', '=', scanId).where('o.compromised', '=', 'true'))
       .groupBy(['f.cve', 'f.state'])
       .execute();
     for (const r of cross) {

@@ -50,7 +50,7 @@ function request(method: string, url: string): { url: string; payload?: unknown 
     .replace(/\/users\/:id$/, '/users/3')
     .replace(/\/tokens\/:id$/, '/tokens/000000000000')
     .replace(':ip', healthIp);
-  const q = u.startsWith('/export/hosts') ? `?scan=${scan}` : '';
+  const q = /^\/export\/(hosts|countries|versions)$/.test(u) ? `?scan=${scan}` : '';
   let payload: unknown;
   if (method === 'POST' && u === '/users') payload = { username: `new${++seqNo}`, password: 'a long enough password', role: 'viewer' };
   if (method === 'POST' && u === '/scans') payload = { targets: ['127.0.0.1'] };
@@ -70,6 +70,9 @@ describe('authorisation matrix', () => {
     const urls = routes().map((r) => `${r.method} ${r.url}`);
     expect(urls).toContain('GET /scans/:id/hosts');
     expect(urls).toContain('GET /export/hosts');
+    for (const u of ['GET /reports', 'GET /export/cases', 'GET /export/countries', 'GET /export/versions', 'GET /export/trend', 'GET /export/host/:ip']) {
+      expect(urls).toContain(u);
+    }
     expect(urls.length).toBeGreaterThanOrEqual(20);
   });
 
@@ -179,6 +182,35 @@ describe('constituency scope', () => {
     const health = scoped.cases[0];
     const detail = (await get('zcert', `/api/cases/${health.id}`)).json() as { hosts: Array<{ ip: string }> };
     expect(detail.hosts.every((h) => healthIps().has(h.ip))).toBe(true);
+  });
+
+  it('the exports of cases, countries, builds, trend and one host are scoped too', async () => {
+    const scan = s.scans[1];
+    const cases = (await get('zcert', '/api/export/cases?format=json')).json() as Array<{ org_key: string | null }>;
+    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.every((c) => c.org_key !== null && HEALTH.includes(c.org_key))).toBe(true);
+    const allCases = (await get('viewer', '/api/export/cases?format=csv')).body.trim().split('\n');
+    expect(allCases[0]).toMatch(/^id,state,worst,org_key/);
+    expect(allCases.length - 1).toBeGreaterThan(cases.length);
+    const cc = (await get('zcert', `/api/export/countries?scan=${scan}&format=json`)).json() as Array<{ cc: string }>;
+    expect(cc.map((c) => c.cc)).toEqual(['NL']);
+    // Builds and trend: the scoped totals are those of the constituency's hosts only.
+    const want = { product: 0, vulnerable: 0 };
+    for (const r of s.last) {
+      if (!healthIps().has(r.ip)) continue;
+      if (r.product !== null) want.product++;
+      if (r.cve['CVE-2019-19781'] === 'vulnerable') want.vulnerable++;
+    }
+    const builds = (await get('zcert', `/api/export/versions?scan=${scan}&format=json`)).json() as Array<{ hosts: number }>;
+    expect(builds.reduce((a, b) => a + b.hosts, 0)).toBe(want.product);
+    const trend = (await get('zcert', '/api/export/trend?format=json')).json() as Array<{ scan: string; vulnerable: number }>;
+    expect(trend.find((t) => t.scan === scan)?.vulnerable).toBe(want.vulnerable);
+    const energyIp = [...s.owner].find(([, k]) => k === 'org-en1')?.[0] ?? '';
+    expect((await get('zcert', `/api/export/host/${energyIp}?format=json`)).statusCode).toBe(404);
+    const healthIp = [...healthIps()][0];
+    const timeline = (await get('zcert', `/api/export/host/${healthIp}?format=csv`)).body.trim().split('\n');
+    expect(timeline[0]).toMatch(/^scan,scan_label,scanned_at/);
+    expect(timeline.length - 1).toBe(2);
   });
 
   it('every export is in the audit log with who and what', async () => {

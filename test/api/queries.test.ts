@@ -116,6 +116,9 @@ describe.each(DIALECTS)('API queries on %s: optimised = reference = JS', (dialec
         expect(h?.patched_compromised ?? 0).toBe(recs.filter((r) => r.cve[CVE] === 'patched' && r.compromised === 'true').length);
         if (recs.length > 0) expect(got.cves.map((c) => c.cve)).toEqual(['CVE-2019-19781', 'CVE-2023-3519']);
       }
+      // Several scans at once (the dashboard's current and previous scan): each as on its own.
+      const many = await q.figuresOf(store.db, [scans[2], scans[0], scans[2]], vis);
+      expect(many).toEqual([await ref.figures(store.db, scans[2], vis), await ref.figures(store.db, scans[0], vis), await ref.figures(store.db, scans[2], vis)]);
     });
 
     it(`trend across scans in one grouped query (${name})`, async () => {

@@ -108,6 +108,22 @@ describe('cookie sessions', () => {
     expect((await login('zcert', PASSWORD)).status).toBe(200);
   });
 
+  it('behind a trusted TLS proxy the cookie is Secure; without trust a forged X-Forwarded-Proto is ignored', async () => {
+    const body = { username: 'analyst', password: PASSWORD };
+    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' };
+    const proxied = await buildServer({ store: s.store, loginPerMinute: 100, trustProxy: '127.0.0.1' });
+    try {
+      const r = await proxied.inject({ method: 'POST', url: '/api/auth/login', payload: body, headers, remoteAddress: '127.0.0.1' });
+      expect(r.statusCode).toBe(200);
+      expect(String(r.headers['set-cookie'])).toMatch(/;\s*Secure/i);
+    } finally {
+      await proxied.close();
+    }
+    const direct = await app.inject({ method: 'POST', url: '/api/auth/login', payload: body, headers, remoteAddress: '127.0.0.1' });
+    expect(direct.statusCode).toBe(200);
+    expect(String(direct.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+  });
+
   it('serves the OpenAPI document and the docs page without credentials; API errors are JSON', async () => {
     const doc = (await (await fetch(`${base}/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);

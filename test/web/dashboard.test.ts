@@ -2,7 +2,8 @@
  * The dashboard in a real browser (Debian chromium via playwright-core): a 256-host lab is scanned
  * twice (a time step between), organisations are attributed, `edgewatch serve` runs the built
  * dashboard, and the browser logs in, reads the figures of the lab scan, opens a host, filters the
- * hosts table, exports CSV, and proves hostile values render as inert text. Screenshots are saved
+ * hosts table, exports CSV/JSON (hosts, countries, trend, one host's timeline, cases), follows a
+ * running scan's live progress on its scan page, and proves hostile values render as inert text. Screenshots are saved
  * under test-artifacts/web/. Locally, a missing chromium skips loudly; under CI=true it fails.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -50,7 +51,7 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     }
     lab = await startLab({ range: RANGE, seed: 11, httpsPort: 0, httpPort: 0, listen: 'auto' });
     const scan = (label: string, out: string) =>
-      runCli(['scan', RANGE, '--lab', '--scope', RANGE, '-p', String(lab.httpsPort), '--db', db, '-o', out, '--timeout', '2', '--total-timeout', '12', '--label', label, '--silent', '--no-summary']);
+      runCli(['scan', RANGE, '--lab', '--scope', RANGE, '-p', String(lab.httpsPort), '--db', db, '-o', out, '--timeout', '2', '--total-timeout', '12', '--label', label, '--silent', '--no-summary', '--no-enrich', '--no-cases']);
     const r0 = await scan('day 0', join(dir, 'd0.jsonl'));
     expect(r0.code, r0.stderr).toBe(0);
     lab.setStep(3);
@@ -158,7 +159,18 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     expect(await page.textContent('[data-testid=fig-patched] .value')).toBe(want.patched.toLocaleString('en'));
     await page.getByTestId('world-map').locator('canvas').waitFor();
     await page.getByTestId('trend').locator('canvas').waitFor();
+    // The change is against the previous scan, named.
+    expect(await page.textContent('main')).toContain('change since the previous scan, day 0');
     await page.screenshot({ path: join(ART, 'overview.png'), fullPage: true });
+    // Every overview table exports: countries (both lab countries), the trend (both scans).
+    const [countriesCsv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-countries-csv]')]);
+    const cc = readFileSync((await countriesCsv.path()) as string, 'utf8').trim().split('\n');
+    expect(cc[0]).toBe('cc,vulnerable,mitigated,compromised,total');
+    expect(cc.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['NL', 'US']);
+    const [trendJson] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-trend-json]')]);
+    const trendRows = JSON.parse(readFileSync((await trendJson.path()) as string, 'utf8')) as Array<{ label: string; vulnerable: number }>;
+    expect(trendRows.map((r) => r.label)).toEqual(['day 0', 'day 3']);
+    expect(trendRows[1].vulnerable).toBe(want.vulnerable);
 
     // Hosts table: filter by state; the count is the scan's.
     await page.click('[data-testid=fig-vulnerable]');
@@ -192,7 +204,32 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     expect(text).toContain(String(first.version));
     expect(text).toContain('/vpn/../vpns/');
     expect(text).toMatch(/CVE-2019-19781\s*vulnerable/);
+    // Enrichment and triage panels; the host's own export carries its timeline.
+    expect(text).toContain('test attribution');
+    expect(text).toContain('No collection from this host has been triaged');
+    const [hostCsv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-host-csv]')]);
+    const timeline = readFileSync((await hostCsv.path()) as string, 'utf8').trim().split('\n');
+    expect(timeline[0]).toMatch(/^scan,scan_label,scanned_at/);
+    expect(timeline.slice(1).map((l) => l.split(',')[1]).sort()).toEqual(['day 0', 'day 3']);
     await page.screenshot({ path: join(ART, 'host.png'), fullPage: true });
+
+    // Hostile values from scanned hosts themselves: the lab's hostile personas carry markup, quotes,
+    // a right-to-left override and CR/LF in their certificate (and, for hostile-site, every page
+    // title). Their host pages show them as text; nothing runs (checked with the dialogs below).
+    const hostile = lab.truth().filter((t) => t.traits.includes('hostile-cert'));
+    expect(hostile.length).toBeGreaterThan(0);
+    for (const h of hostile) {
+      await page.goto(`${base}/#/host/${h.ip}`);
+      await page.getByTestId('host-page').waitFor();
+      await page.getByTestId('tls').waitFor();
+      const tls = (await page.textContent('[data-testid=tls]')) ?? '';
+      expect(tls).toContain('<script>alert(1)</script>');
+      expect(tls).not.toContain('\u202E');
+      const all = (await page.textContent('[data-testid=host-page]')) ?? '';
+      if (h.traits.includes('hostile-title')) expect(all).toContain('<script>alert(');
+      expect(all).not.toContain('\u202E');
+    }
+    await page.screenshot({ path: join(ART, 'host-hostile.png'), fullPage: true });
 
     await page.goto(`${base}/#/orgs`);
     await page.getByTestId('orgs-table').waitFor();
@@ -216,6 +253,27 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     await page.fill('[data-testid=case-filter]', 'energy');
     expect(await page.locator('[data-testid=cases-table] tbody tr').count()).toBe(1);
     await page.screenshot({ path: join(ART, 'cases.png'), fullPage: true });
+    // The cases export follows the filter (server-side), formula-safe CSV.
+    const [casesCsv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-cases-csv]')]);
+    const caseLines = readFileSync((await casesCsv.path()) as string, 'utf8').trim().split('\n');
+    expect(caseLines[0]).toMatch(/^id,state,worst,org_key,org_name/);
+    expect(caseLines).toHaveLength(2);
+    expect(caseLines[1]).toContain('Netbeheer Oost');
+
+    // A scan page shows live progress (server-sent events) while the scan runs, and its end.
+    const store = await openStore({ dialect: 'sqlite', file: db });
+    try {
+      const live = await store.createScan({ label: 'live scan', settings: {}, total: 4096 });
+      await page.goto(`${base}/#/scan/${encodeURIComponent(live.id)}`);
+      await page.getByTestId('scan-page').waitFor();
+      await page.waitForFunction(() => /running/.test(document.querySelector('[data-testid=progress]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+      expect(await page.textContent('[data-testid=progress]')).toContain('of 4,096');
+      await page.screenshot({ path: join(ART, 'scan-live.png'), fullPage: true });
+      await store.setScanState(live.id, 'finished');
+      await page.waitForFunction(() => document.querySelector('[data-testid=scan-state]')?.textContent === 'finished', undefined, { timeout: 15_000 });
+    } finally {
+      await store.close();
+    }
 
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('main script, main img').count()).toBe(0);

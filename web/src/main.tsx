@@ -1,7 +1,9 @@
 // The edgewatch dashboard: log in, then the picture at a glance (figures per CVE with the change
 // since the previous scan, a world map, the trend across scans, builds, organisations), the hosts
-// table (server-side filters, sorting, pages, export), one host with its evidence, organisations,
-// and scans with live progress. All host-controlled values are rendered as text by Preact.
+// table (server-side filters, sorting, pages, export), one host with its evidence, enrichment,
+// triage findings and timeline, organisations, cases, and scans with live progress (server-sent
+// events). Every table has a CSV/JSON export (audited server-side). All host-controlled values are
+// rendered as text by Preact.
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, type Figures, type HostRow, type OrgRow, qs, type Scan, setCsrf, type User } from './api';
@@ -47,6 +49,27 @@ function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data?: T; error?: 
 
 const STATES = ['vulnerable', 'mitigated', 'patched', 'unknown', 'not_applicable'];
 const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toLocaleString('en'));
+
+/** A scan as people name it: its label (or id) and start date. */
+function scanName(scans: Scan[], id: string): string {
+  const s = scans.find((x) => x.id === id);
+  return s ? `${t(s.label ?? s.id)} (${s.started_at.slice(0, 10)})` : id;
+}
+
+/** CSV and JSON download links of one /api/export table (`what` names it in test ids). */
+function Exports(props: { path: string; params?: Record<string, string | number | boolean | undefined>; what: string; small?: boolean }) {
+  const href = (format: string) => `api/export/${props.path}${qs({ ...(props.params ?? {}), format })}`;
+  return (
+    <span class={`exports${props.small ? ' small' : ''}`}>
+      <a class="button" href={href('csv')} download data-testid={`export-${props.what}-csv`}>
+        {props.small ? 'CSV' : 'Export CSV'}
+      </a>
+      <a class="button" href={href('json')} download data-testid={`export-${props.what}-json`}>
+        {props.small ? 'JSON' : 'Export JSON'}
+      </a>
+    </span>
+  );
+}
 
 // --- login -----------------------------------------------------------------------------------
 function Login(props: { onLogin: (u: User) => void }) {
@@ -108,7 +131,7 @@ function Card(props: { label: string; value: number; before?: number; kind: stri
   );
 }
 
-function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c: string) => void }) {
+function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c: string) => void; user: User }) {
   const { scan, cve } = props;
   const figures = useLoad(() => api<{ current: Figures; previous: Figures | null }>(`/scans/${encodeURIComponent(scan)}/figures`), [scan]);
   const countries = useLoad(() => api<{ countries: CountryCount[] }>(`/scans/${encodeURIComponent(scan)}/countries${qs({ cve })}`), [scan, cve]);
@@ -133,8 +156,18 @@ function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c:
         </label>
         <span class="muted">
           {cur ? `${fmt(cur.hosts)} targets, ${fmt(cur.product_hosts)} appliances` : ''}
-          {figures.data?.previous ? ' · change since the previous scan' : ''}
+          {figures.data?.previous ? ` · change since the previous scan, ${scanName(props.scans, figures.data.previous.scan)}` : ' · no earlier scan to compare with'}
         </span>
+        {props.user.constituencies.length === 0 && (
+          <span class="exports small">
+            <a class="button" href={`api/reports${qs({ scan, format: 'markdown', trend: true })}`} download data-testid="report-md">
+              Report
+            </a>
+            <a class="button" href={`api/reports${qs({ scan, trend: true })}`} target="_blank" rel="noopener" data-testid="report-json">
+              Report JSON
+            </a>
+          </span>
+        )}
       </div>
       {figures.error && <p class="error">{figures.error}</p>}
       <section class="cards" data-testid="headline">
@@ -147,7 +180,9 @@ function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c:
       </section>
       <section class="grid2">
         <div class="panel">
-          <h2>Hosts at risk by country</h2>
+          <h2>
+            Hosts at risk by country <Exports small path="countries" params={{ scan, cve }} what="countries" />
+          </h2>
           {countries.data && <WorldMap data={countries.data.countries} onPick={(cc) => hostsLink({ cc })} />}
           <table class="small">
             <tbody>
@@ -163,15 +198,19 @@ function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c:
           </table>
         </div>
         <div class="panel">
-          <h2>{cve} across scans</h2>
+          <h2>
+            {cve} across scans <Exports small path="trend" params={{ cve }} what="trend" />
+          </h2>
           {trend.data && <TrendChart scans={trend.data.scans} />}
-          <h2>Builds in use</h2>
+          <h2>
+            Builds in use <Exports small path="versions" params={{ scan }} what="versions" />
+          </h2>
           {versions.data && <BuildsChart versions={versions.data.versions} />}
         </div>
       </section>
       <section class="panel">
         <h2>
-          Organisations <a href="#/orgs">all</a>
+          Organisations <a href="#/orgs">all</a> <Exports small path="organisations" params={{ scan }} what="overview-orgs" />
         </h2>
         <OrgTable rows={(orgs.data?.organisations ?? []).filter((o) => o.hosts > 0).slice(0, 10)} scan={scan} />
       </section>
@@ -327,7 +366,16 @@ interface HostDetail {
   observations: Array<{ scan: string; scan_label: string | null; scan_started: string; record: Record<string, unknown> }>;
   enrichment: Record<string, unknown> | null;
   organisation: { key: string; name: string; sector: string | null } | null;
-  triage: Array<{ id: string; collection: string; triaged_at: string; verdict: string; high: number; medium: number; low: number }>;
+  triage: Array<{
+    id: string;
+    collection: string;
+    triaged_at: string;
+    verdict: string;
+    high: number;
+    medium: number;
+    low: number;
+    findings: Array<{ n: number; rule: string; kind: string; confidence: string; path: string; line: number | null; time: string | null; source_ip: string | null; excerpt: string }>;
+  }>;
 }
 
 function HostPage(props: { ip: string }) {
@@ -340,7 +388,7 @@ function HostPage(props: { ip: string }) {
   return (
     <div data-testid="host-page">
       <h1>
-        {d.ip} <span class="muted">{t(latest?.host)}</span>
+        {d.ip} <span class="muted">{t(latest?.host)}</span> <Exports small path={`host/${encodeURIComponent(d.ip)}`} what="host" />
       </h1>
       <section class="grid2">
         <div class="panel">
@@ -380,7 +428,28 @@ function HostPage(props: { ip: string }) {
             <dt>reverse DNS</dt>
             <dd>{t(e?.rdns)}</dd>
             <dt>abuse contact</dt>
-            <dd>{t(e?.abuse_contact)}</dd>
+            <dd>
+              {t(e?.abuse_contact)} {e?.abuse_source ? <span class="muted">({t(e.abuse_source)})</span> : null}
+            </dd>
+            <dt>names</dt>
+            <dd data-testid="names">{t(Array.isArray(e?.names) ? (e.names as unknown[]).map((n) => (typeof n === 'string' ? n : JSON.stringify(n))).join(', ') : '')}</dd>
+            <dt>notification group</dt>
+            <dd>{t(e?.grp)}</dd>
+            <dt>enriched</dt>
+            <dd>
+              {e?.enriched_at ? String(e.enriched_at).slice(0, 19).replace('T', ' ') : 'not enriched'}
+              {Array.isArray(e?.sources) && (e.sources as unknown[]).length > 0 ? (
+                <span class="muted">
+                  {' '}
+                  from{' '}
+                  {t(
+                    (e.sources as Array<{ id?: string; version?: string }>)
+                      .map((x) => `${x.id ?? '?'} ${x.version ?? ''}`.trim())
+                      .join(', '),
+                  )}
+                </span>
+              ) : null}
+            </dd>
             {e?.lab_public_ip ? (
               <>
                 <dt>lab identity</dt>
@@ -421,25 +490,59 @@ function HostPage(props: { ip: string }) {
           </tbody>
         </table>
       </section>
-      {d.triage.length > 0 && (
-        <section class="panel">
-          <h2>Triage of collections</h2>
-          <table class="small">
-            <tbody>
-              {d.triage.map((tr) => (
-                <tr>
-                  <td>{tr.triaged_at.slice(0, 19)}</td>
-                  <td>{t(tr.collection)}</td>
-                  <td>{t(tr.verdict)}</td>
-                  <td>
-                    {tr.high} high, {tr.medium} medium, {tr.low} low
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-      )}
+      <section class="panel" data-testid="triage">
+        <h2>Triage of collections</h2>
+        {d.triage.length === 0 ? (
+          <p class="muted">No collection from this host has been triaged (`edgewatch triage`).</p>
+        ) : (
+          d.triage.map((tr) => (
+            <div class="triage-run">
+              <p>
+                <strong>{t(tr.verdict)}</strong> · {tr.triaged_at.slice(0, 19).replace('T', ' ')} · {t(tr.collection)} ·{' '}
+                <span class="muted">
+                  {tr.high} high, {tr.medium} medium, {tr.low} low
+                </span>
+              </p>
+              {tr.findings.length > 0 && (
+                <table class="small" data-testid="triage-findings">
+                  <thead>
+                    <tr>
+                      <th>confidence</th>
+                      <th>kind</th>
+                      <th>rule</th>
+                      <th>where</th>
+                      <th>when</th>
+                      <th>excerpt</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {tr.findings.map((f) => (
+                      <tr>
+                        <td>
+                          <span class={`state ${f.confidence === 'high' ? 'vulnerable' : f.confidence === 'medium' ? 'mitigated' : ''}`}>{t(f.confidence)}</span>
+                        </td>
+                        <td>{t(f.kind)}</td>
+                        <td>{t(f.rule)}</td>
+                        <td class="trunc" title={t(f.path)}>
+                          {t(f.path)}
+                          {f.line !== null ? `:${f.line}` : ''}
+                        </td>
+                        <td>
+                          {t(f.time)}
+                          {f.source_ip ? ` from ${t(f.source_ip)}` : ''}
+                        </td>
+                        <td>
+                          <code>{t(f.excerpt)}</code>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          ))
+        )}
+      </section>
       <section class="panel">
         <h2>Evidence (latest scan, as sent and received)</h2>
         {((latest?.evidence as Evidence[]) ?? []).map((ev) => (
@@ -588,6 +691,7 @@ function CasesPage(props: { user: User }) {
           <option value="owner">by owner</option>
         </select>
         <span class="muted">{rows.length} cases</span>
+        <Exports path="cases" params={{ state: state || undefined, q: q || undefined }} what="cases" />
       </div>
       <table class="small" data-testid="cases-table">
         <thead>
@@ -636,12 +740,25 @@ function CasesPage(props: { user: User }) {
 }
 
 // --- scans ------------------------------------------------------------------------------------------
-function Progress(props: { id: string }) {
+function Progress(props: { id: string; onStop?: (state: string) => void }) {
   const [ev, setEv] = useState<{ state: string; done: number | null; total: number | null } | null>(null);
   useEffect(() => {
+    // The server sends one `progress` event a second and ends the stream when the scan stops.
     const es = new EventSource(`api/scans/${encodeURIComponent(props.id)}/events`);
-    es.addEventListener('progress', (m) => setEv(JSON.parse((m as MessageEvent).data)));
-    es.onerror = () => es.close();
+    let last = '';
+    es.addEventListener('progress', (m) => {
+      const e = JSON.parse((m as MessageEvent).data) as { state: string; done: number | null; total: number | null };
+      last = e.state;
+      setEv(e);
+      if (e.state !== 'running') {
+        es.close();
+        props.onStop?.(e.state);
+      }
+    });
+    es.onerror = () => {
+      es.close();
+      if (last === 'running') props.onStop?.(last);
+    };
     return () => es.close();
   }, [props.id]);
   if (!ev) return <span class="muted">…</span>;
@@ -670,12 +787,17 @@ function Scans(props: { scans: Scan[]; user: User; reload: () => void }) {
       const r = await api<{ scan: string }>('/scans', { method: 'POST', body: { targets: list, label: label || undefined } });
       setMsg(`started ${r.scan}`);
       props.reload();
+      go(`/scan/${encodeURIComponent(r.scan)}`);
     } catch (x) {
       setMsg(x instanceof Error ? x.message : String(x));
     }
   };
   return (
     <div>
+      <div class="toolbar">
+        <span class="muted">{props.scans.length} scans</span>
+        <Exports path="scans" what="scans" />
+      </div>
       <table class="small" data-testid="scans-table">
         <thead>
           <tr>
@@ -690,11 +812,11 @@ function Scans(props: { scans: Scan[]; user: User; reload: () => void }) {
           {props.scans.map((s) => (
             <tr>
               <td>
-                <a href={`#/overview?scan=${encodeURIComponent(s.id)}`}>{s.id}</a>
+                <a href={`#/scan/${encodeURIComponent(s.id)}`}>{s.id}</a>
               </td>
               <td>{t(s.label)}</td>
               <td>{s.started_at.slice(0, 19).replace('T', ' ')}</td>
-              <td>{s.state === 'running' ? <Progress id={s.id} /> : `${s.state}${s.done !== null ? ` · ${fmt(s.done)}` : ''}`}</td>
+              <td>{s.state === 'running' ? <Progress id={s.id} onStop={props.reload} /> : `${s.state}${s.done !== null ? ` · ${fmt(s.done)}` : ''}`}</td>
               <td>
                 <a href={`api/export/hosts${qs({ scan: s.id, format: 'csv' })}`} download>
                   CSV
@@ -714,6 +836,77 @@ function Scans(props: { scans: Scan[]; user: User; reload: () => void }) {
           {msg && <p>{msg}</p>}
         </form>
       )}
+    </div>
+  );
+}
+
+// --- one scan ------------------------------------------------------------------------------------
+function ScanPage(props: { id: string; scans: Scan[]; user: User; reload: () => void }) {
+  const s = props.scans.find((x) => x.id === props.id);
+  const [ended, setEnded] = useState<string | null>(null);
+  const [asked, setAsked] = useState('');
+  useEffect(() => {
+    // A scan started since the list was loaded (here or elsewhere): reload the list once.
+    if (!s && asked !== props.id) {
+      setAsked(props.id);
+      props.reload();
+    }
+  }, [props.id, s]);
+  if (!s) return <p class="muted">{asked === props.id && props.scans.length ? 'No such scan.' : '…'}</p>;
+  const enc = encodeURIComponent(s.id);
+  const state = ended ?? s.state;
+  // (A scan that stops while the page is open shows its final state; the scan list is reloaded.)
+  return (
+    <div data-testid="scan-page">
+      <h1>
+        {t(s.label ?? s.id)} <span class="muted">{s.id}</span>
+      </h1>
+      <section class="panel">
+        <dl>
+          <dt>state</dt>
+          <dd data-testid="scan-state">
+            {ended === null && s.state === 'running' ? (
+              <Progress
+                id={s.id}
+                onStop={(st) => {
+                  setEnded(st);
+                  props.reload();
+                }}
+              />
+            ) : (
+              state
+            )}
+          </dd>
+          <dt>started</dt>
+          <dd>{s.started_at.slice(0, 19).replace('T', ' ')}</dd>
+          <dt>finished</dt>
+          <dd>{s.finished_at ? s.finished_at.slice(0, 19).replace('T', ' ') : '–'}</dd>
+          {s.total !== null || s.done !== null ? (
+            <>
+              <dt>targets</dt>
+              <dd>
+                {fmt(s.done)} recorded{s.total !== null ? ` of ${fmt(s.total)}` : ''}
+              </dd>
+            </>
+          ) : null}
+        </dl>
+      </section>
+      <section class="panel">
+        <p>
+          <a class="button" href={`#/overview?scan=${enc}`}>
+            Figures
+          </a>{' '}
+          <a class="button" href={`#/hosts?scan=${enc}`}>
+            Hosts
+          </a>{' '}
+          <Exports path="hosts" params={{ scan: s.id }} what="scan-hosts" />{' '}
+          {props.user.constituencies.length === 0 && (
+            <a class="button" href={`api/reports${qs({ scan: s.id, format: 'markdown' })}`} download>
+              Report
+            </a>
+          )}
+        </p>
+      </section>
     </div>
   );
 }
@@ -771,12 +964,13 @@ function App() {
       </header>
       <main>
         {!scan && !scans.loading && <p>No scans yet. Run `edgewatch scan …` or start one under Scans.</p>}
-        {scan && route.page === 'overview' && <Overview scans={list} scan={scan} cve={cve} setCve={setCve} />}
+        {scan && route.page === 'overview' && <Overview scans={list} scan={scan} cve={cve} setCve={setCve} user={user} />}
         {scan && route.page === 'hosts' && <Hosts scan={scan} params={route.params} />}
         {route.page === 'host' && <HostPage ip={route.arg} />}
         {scan && route.page === 'orgs' && <Orgs scan={scan} />}
         {route.page === 'cases' && <CasesPage user={user} />}
         {route.page === 'scans' && <Scans scans={list} user={user} reload={() => setTick((t) => t + 1)} />}
+        {route.page === 'scan' && <ScanPage id={route.arg} scans={list} user={user} reload={() => setTick((t) => t + 1)} />}
       </main>
     </div>
   );

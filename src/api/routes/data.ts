@@ -96,7 +96,8 @@ export function dataRoutes(ctx: RouteContext): ApiRoute[] {
         const { id } = req.params as { id: string };
         await requireScan(ctx, id);
         const prev = await q.previousScan(db, id);
-        return { current: await q.figures(db, id, vis(req)), previous: prev ? await q.figures(db, prev, vis(req)) : null };
+        const [current, previous] = await q.figuresOf(db, prev ? [id, prev] : [id], vis(req));
+        return { current, previous: previous ?? null };
       },
     },
     {
@@ -195,7 +196,7 @@ export function dataRoutes(ctx: RouteContext): ApiRoute[] {
       url: '/hosts/:ip',
       permission: 'read',
       scoped: true,
-      summary: 'One address: every observation with its evidence, enrichment, attribution, triage runs',
+      summary: 'One address: every observation with its evidence, enrichment, attribution, triage runs and their findings',
       schema: { params: { type: 'object', required: ['ip'], properties: { ip: { type: 'string', maxLength: 64 } } } },
       handler: async (req, reply) => {
         const { ip } = req.params as { ip: string };

@@ -12,6 +12,7 @@ import { authRoutes } from './auth.js';
 import { caseRoutes } from './cases.js';
 import { dataRoutes } from './data.js';
 import { exportRoutes } from './export.js';
+import { reportRoutes } from './reports.js';
 
 export interface StartScanRequest {
   targets: string[];
@@ -47,7 +48,7 @@ export interface ApiRoute {
 }
 
 export function apiRoutes(ctx: RouteContext): ApiRoute[] {
-  return [...authRoutes(ctx), ...dataRoutes(ctx), ...caseRoutes(ctx), ...exportRoutes(ctx), ...adminRoutes(ctx)];
+  return [...authRoutes(ctx), ...dataRoutes(ctx), ...caseRoutes(ctx), ...exportRoutes(ctx), ...reportRoutes(ctx), ...adminRoutes(ctx)];
 }
 
 export async function registerRoutes(api: FastifyInstance, ctx: RouteContext): Promise<void> {

@@ -33,7 +33,8 @@ export function registerServeCommands(program: Command): void {
     .option('--lab', 'allow scans started from the API to target the lab on loopback')
     .option('--web <dir>', 'directory of the built dashboard (default web/dist)')
     .option('--log', 'log requests (secrets redacted)')
-    .action(async (o: { port: number; host: string; db?: string; config?: string; lab?: boolean; web?: string; log?: boolean }) => {
+    .option('--trust-proxy <addrs>', 'behind a TLS reverse proxy: its address(es), comma-separated, trusted for X-Forwarded-For/-Proto')
+    .action(async (o: { port: number; host: string; db?: string; config?: string; lab?: boolean; web?: string; log?: boolean; trustProxy?: string }) => {
       const cfg = baseConfig({ db: o.db, config: o.config, lab: o.lab });
       const store = await openConfiguredStore(cfg);
       const webRoot = o.web ?? WEB_ROOT;
@@ -41,6 +42,7 @@ export function registerServeCommands(program: Command): void {
         store,
         webRoot,
         logger: o.log === true,
+        trustProxy: o.trustProxy,
         context: {
           notify: cfg.notify,
           startScan: createScanStarter({ store, db: cfg.db, allowLab: o.lab === true, onLog: (l) => process.stderr.write(`[scan] ${l}\n`) }),
