@@ -25,7 +25,7 @@ const USERS: Array<{ name: string; role: Role; scoped: boolean }> = [
 
 beforeAll(async () => {
   s = await seed();
-  // Authorisation only: the starter records who may start a scan (test/api/serve-e2e.test.ts starts real ones).
+  // Authorisation only: the starter records who may start a scan (test/api/start-scan.test.ts starts real ones).
   app = await buildServer({ store: s.store, loginPerMinute: 1000, context: { startScan: async (_r, actor) => `started-by-${actor}` } });
   const users = new Users(s.store.db);
   for (const u of USERS) {
