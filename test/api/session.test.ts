@@ -133,4 +133,13 @@ describe('cookie sessions', () => {
     expect(nf.status).toBe(404);
     expect(((await nf.json()) as { error: string }).error).toBe('not_found');
   });
+
+  it('one address spraying many user names is stopped after 3× the per-name limit of failures', async () => {
+    // Earlier tests already failed 5 times from this address (limit 5 → 15 per address).
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await login(`nobody${i}`, 'guess')).status);
+    expect(codes.filter((c) => c === 401).length).toBe(10);
+    expect(codes.slice(-2)).toEqual([429, 429]);
+    expect((await login('analyst', PASSWORD)).status).toBe(429);
+  });
 });

@@ -1,8 +1,10 @@
 /**
- * /api/auth: log in (rate-limited per address and user name; sets an HttpOnly, SameSite=Strict
+ * /api/auth: log in (rate-limited per address and user name, and failed logins per address over
+ * all user names; sets an HttpOnly, SameSite=Strict
  * session cookie and returns the session's CSRF token), log out, who am I, and personal API tokens.
  */
 import { audit } from '../audit.js';
+import { LoginGuard } from '../login-guard.js';
 import { SESSION_COOKIE } from '../server.js';
 import type { ApiRoute, RouteContext } from './index.js';
 
@@ -18,6 +20,8 @@ export function publicUser(u: { username: string; role: string; constituencies: 
 }
 
 export function authRoutes(ctx: RouteContext): ApiRoute[] {
+  // One address may fail at most 3× the per-user-name limit per minute, whatever names it tries.
+  const guard = new LoginGuard(ctx.loginPerMinute * 3);
   return [
     {
       method: 'POST',
@@ -32,8 +36,13 @@ export function authRoutes(ctx: RouteContext): ApiRoute[] {
       },
       handler: async (req, reply) => {
         const { username, password } = req.body as { username: string; password: string };
+        if (guard.blocked(req.ip)) {
+          await audit(ctx.store.db, { actor: username.slice(0, 64) || '-', action: 'login_blocked', remote: req.ip });
+          return reply.code(429).send({ error: 'too_many_requests', message: 'too many failed logins from this address; try again in a minute' });
+        }
         const user = await ctx.users.authenticate(username, password);
         if (!user) {
+          guard.failed(req.ip);
           await audit(ctx.store.db, { actor: username.slice(0, 64) || '-', action: 'login_failed', remote: req.ip });
           return reply.code(401).send({ error: 'unauthorized', message: 'wrong user name or password' });
         }
