@@ -5,15 +5,21 @@
  * both, their ratio, and the batch overhead per target (coordinator CPU, worker CPU beyond the
  * single process's, and the wall time a worker spends on a batch outside the scan loop).
  *
- *   npx tsx bench/distributed.ts [--hosts 65536] [--workers 2] [-c 1000] [--batch-size 512]
+ *   npx tsx bench/distributed.ts [--hosts 65536] [--workers 2] [-c 1000] [--batch-size 512] [--store sqlite|postgres]
+ *
+ * `--store postgres` puts both runs' stores in fresh schemas of the local PostgreSQL (EDGEWATCH_TEST_PG
+ * or postgres://postgres@127.0.0.1:5432/test; dropped afterwards), as a multi-machine set-up would.
+ * Post-scan steps (enrichment, case update) are off in both runs (--no-enrich --no-cases): the
+ * figure is scan throughput.
  *
  * Loopback only (lab on 127.43.0.0/16), bounded: at most 65,536 hosts, each run stops after 30 min.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'edgewatch.js');
@@ -36,6 +42,43 @@ const RANGE = `127.43.0.0/${32 - Math.log2(HOSTS)}`;
 const PORT = 24447;
 const DIR = mkdtempSync(join(tmpdir(), 'ew-bench-dist-'));
 const REDIS_BIN = '/usr/bin/redis-server';
+const STORE = (() => {
+  const i = process.argv.indexOf('--store');
+  const v = i < 0 ? 'sqlite' : process.argv[i + 1];
+  if (v !== 'sqlite' && v !== 'postgres') throw new Error('--store must be sqlite or postgres');
+  return v;
+})();
+const PG = process.env.EDGEWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+if (STORE === 'postgres' && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(PG).hostname)) throw new Error('loopback PostgreSQL only');
+const schemas: string[] = [];
+
+/** The --db value of one run: a SQLite file in DIR, or a fresh PostgreSQL schema. */
+async function storeFor(name: string): Promise<string> {
+  if (STORE === 'sqlite') return join(DIR, `${name}.db`);
+  const schema = `ew_bench_dist_${name}_${process.pid}`;
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    await c.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await c.end();
+  }
+  schemas.push(schema);
+  const u = new URL(PG);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
+async function dropSchemas(): Promise<void> {
+  if (!schemas.length) return;
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
 
 interface Proc {
   child: ChildProcess;
@@ -79,6 +122,14 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
+function readLoad(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+}
+
 function num(re: RegExp, text: string): number {
   const m = re.exec(text);
   return m ? Number(m[1]) : Number.NaN;
@@ -98,19 +149,22 @@ async function main(): Promise<void> {
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   try {
     await waitFor(() => existsSync(truth), 180_000, 'lab');
-    const scanArgs = [RANGE, '-p', String(PORT), '--lab', '--timeout', '3', '--total-timeout', '10', '--no-summary'];
-    console.log(`distributed bench: ${HOSTS} hosts (${RANGE}), ${WORKERS} workers, -c ${CONC} in total, batches of ${BATCH}`);
+    const scanArgs = [RANGE, '-p', String(PORT), '--lab', '--timeout', '3', '--total-timeout', '10', '--no-summary', '--no-enrich', '--no-cases'];
+    console.log(`distributed bench: ${HOSTS} hosts (${RANGE}), ${WORKERS} workers, -c ${CONC} in total, batches of ${BATCH}, store ${STORE}; load average before: ${readLoad()}`);
 
     // 1. Single process.
     let t0 = performance.now();
-    const single = run(['scan', ...scanArgs, '-c', String(CONC), '--db', join(DIR, 'single.db'), '--silent']);
+    const single = run(['scan', ...scanArgs, '-c', String(CONC), '--db', await storeFor('single'), '--silent']);
     if ((await single.done) !== 0) throw new Error(`single scan failed:\n${single.stderr().slice(-2000)}`);
     const singleS = (performance.now() - t0) / 1000;
     const singleCpu = num(/cpu ([\d.]+) s/, single.stderr());
     console.log(`single:      ${HOSTS} hosts in ${singleS.toFixed(1)} s = ${(HOSTS / singleS).toFixed(0)} hosts/s; cpu ${singleCpu.toFixed(1)} s (${((singleCpu * 1000) / HOSTS).toFixed(3)} ms/host)`);
 
     // 2. Coordinator + workers (workers exit when idle; the clock stops when the coordinator ends).
-    const db = join(DIR, 'dist.db');
+    const db = await storeFor('dist');
+    // Migrate once before the workers open the store (several processes must not migrate a fresh schema at once).
+    const mig = run(['db', 'migrate', '--db', db]);
+    if ((await mig.done) !== 0) throw new Error(`db migrate failed:\n${mig.stderr().slice(-2000)}`);
     const per = Math.max(1, Math.floor(CONC / WORKERS));
     const workers = Array.from({ length: WORKERS }, () =>
       run(['worker', '--lab', '--db', db, '--redis', redisUrl, '-c', String(per), '--exit-when-idle', '3', '--stats-interval', '0']),
@@ -142,6 +196,8 @@ async function main(): Promise<void> {
     lab.child.kill('SIGTERM');
     await Promise.all([redis.done, lab.done]);
     rmSync(DIR, { recursive: true, force: true });
+    await dropSchemas().catch((e) => console.error(`could not drop schemas ${schemas.join(', ')}: ${e}`));
+    console.log(`load average after: ${readLoad()} (2-core machine shared with other work: figures are noisy)`);
   }
 }
 

@@ -5,7 +5,8 @@
  * most `maxQueued` batches outstanding, so 50 million targets never sit in Redis at once). It
  * follows its outstanding batches until each is completed or failed, and reports aggregated
  * progress. Resume: seqs already stored are skipped; a batch still queued or running is left
- * alone (same job id), a failed one is removed and enqueued again.
+ * alone (same job id), a failed one is removed and enqueued again. Redis and store (PostgreSQL)
+ * outages pause the coordinator (retried with back-off, logged once) instead of ending it.
  */
 import type { Job, Queue } from 'bullmq';
 import { EdgewatchError } from '../errors.js';
@@ -19,6 +20,7 @@ import { batchJobId, SCAN_BATCH, SCAN_QUEUE, type ScanBatch, toTuple } from './b
 import { liveWorkers } from './heartbeat.js';
 import { addJob, closeWithin, openQueue, type QueueSettings } from './jobs.js';
 import { openRedis } from './redis.js';
+import { storeRetry } from './store-wait.js';
 
 export interface CoordinatorOptions {
   store: Store;
@@ -139,7 +141,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<Coordinator
     const now = Date.now();
     if (!force && now - lastProgress < 1000) return;
     lastProgress = now;
-    const row = await o.store.getScan(o.scanId);
+    const row = await storeRetry('progress', () => o.store.getScan(o.scanId), { log: o.log, signal: o.signal });
     o.onProgress({
       stored: row?.done ?? 0,
       total: row?.total ?? null,
@@ -191,7 +193,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<Coordinator
     if (!refusedBuf.length) return;
     const b = refusedBuf;
     refusedBuf = [];
-    await o.store.insertRecords(o.scanId, b);
+    await storeRetry('recording refused targets', () => o.store.insertRecords(o.scanId, b), { log: o.log, signal: o.signal });
   };
 
   try {

@@ -1,7 +1,8 @@
 /**
  * `edgewatch scan status`: one scan's progress as the store sees it (records stored of the total)
  * and, when Redis answers, its batches in the queue (waiting, running, delayed for retry, failed
- * with their errors) and the live workers. Read-only.
+ * with their errors) and the live workers, with their summed rate. Read-only. The records figure
+ * is the store's own count, so it aggregates every worker (on every machine) exactly.
  */
 import type { Job } from 'bullmq';
 import type { ScanRow } from '../store/types.js';
@@ -18,6 +19,11 @@ export interface QueueStatus {
   delayed: number;
   failed: Array<{ id: string; batch: number; attempts: number; error: string; finished_at: string | null }>;
   workers: WorkerInfo[];
+  /**
+   * Aggregates over the live workers: how many, how many last worked on this scan, and their
+   * summed hosts/s (each worker's rate over its last heartbeat interval).
+   */
+  totals: { workers: number; on_scan: number; rate: number };
 }
 
 export interface ScanStatus {
@@ -34,7 +40,7 @@ function ofScan(jobs: Array<Job | undefined>, scanId: string): Job[] {
 }
 
 export async function queueStatus(s: QueueSettings, scanId: string | null): Promise<QueueStatus> {
-  const base: QueueStatus = { redis: redactRedisUrl(s.redis), reachable: false, waiting: 0, active: 0, delayed: 0, failed: [], workers: [] };
+  const base: QueueStatus = { redis: redactRedisUrl(s.redis), reachable: false, waiting: 0, active: 0, delayed: 0, failed: [], workers: [], totals: { workers: 0, on_scan: 0, rate: 0 } };
   if (!(await pingRedis(s.redis))) return base;
   const q = openQueue(SCAN_QUEUE, s);
   const redis = openRedis(s.redis);
@@ -55,6 +61,12 @@ export async function queueStatus(s: QueueSettings, scanId: string | null): Prom
       finished_at: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
     }));
     base.workers = await liveWorkers(redis, s.prefix);
+    const mine = scanId ? base.workers.filter((w) => w.scan === scanId) : base.workers;
+    base.totals = {
+      workers: base.workers.length,
+      on_scan: mine.length,
+      rate: mine.reduce((a, w) => a + (Number.isFinite(w.rate) ? w.rate : 0), 0),
+    };
     base.reachable = true;
     return base;
   } finally {
@@ -84,7 +96,7 @@ export function renderStatus(st: ScanStatus): string {
       lines.push(`  batches: ${q.waiting} waiting, ${q.active} running, ${q.delayed} waiting to retry, ${q.failed.length} failed`);
       for (const f of q.failed.slice(0, 20)) lines.push(`    FAILED ${clean(f.id, 120)} after ${f.attempts} attempts: ${clean(f.error)}`);
       if (q.failed.length > 20) lines.push(`    … ${q.failed.length - 20} more failed batches`);
-      lines.push(`  workers live: ${q.workers.length}`);
+      lines.push(`  workers live: ${q.totals.workers}, ${q.totals.on_scan} on this scan, together ${q.totals.rate} hosts/s`);
       for (const w of q.workers.slice(0, 50)) {
         lines.push(`    ${clean(w.id, 120)}  batches ${w.batches}  hosts ${w.hosts}  ${w.rate} hosts/s  failed ${w.failed}`);
       }

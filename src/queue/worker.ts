@@ -20,6 +20,10 @@ import { closeWithin, type QueueSettings, startQueueWorker, type WorkerTuning } 
 import { SharedRateLimiter } from './rate.js';
 import { openRedis } from './redis.js';
 import { readWorkerView, type WorkerScanView } from './settings.js';
+import { isStoreOutage, storeRetry, waitForStore } from './store-wait.js';
+
+/** Passes over one batch across store outages before the attempt fails. */
+const STORE_PASSES = 5;
 
 export interface ScanWorkerOptions {
   queue: QueueSettings;
@@ -160,55 +164,40 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
     return ctx;
   };
 
-  const handle = async (data: ScanBatch, job: Job): Promise<unknown> => {
-    const t0 = performance.now();
-    stats.cpuAtFirstBatch ??= process.cpuUsage();
-    stats.active++;
-    stats.lastActivity = Date.now();
-    lastScan = data.scan;
-    try {
-      const ctx = await scanCtx(data.scan);
-      if (ctx.state === 'finished') return { skipped: data.t.length, note: 'scan already finished' };
-      if (o.autoBatches && bullRef) {
-        const want = Math.min(64, Math.max(2, Math.ceil((2 * o.concurrency) / ctx.view.batchSize) + 1));
-        if (bullRef.concurrency !== want) bullRef.concurrency = want;
-      }
-      const lo = data.batch * ctx.view.batchSize;
-      const hi = lo + ctx.view.batchSize - 1;
-      for (const t of data.t) {
-        if (t[0] < lo || t[0] > hi || (ctx.total !== null && t[0] >= ctx.total)) {
-          throw new EdgewatchError('EW_QUEUE_BAD_JOB', `batch ${data.batch} of scan ${data.scan} carries seq ${t[0]} outside its range ${lo}-${hi}`);
+  /** One pass over a batch: skip the seqs already stored, scan the rest through the scan loop. */
+  const runBatchOnce = async (data: ScanBatch, job: Job, ctx: ScanCtx, pass: number): Promise<{ recorded: number; skipped: number }> => {
+    const lo = data.batch * ctx.view.batchSize;
+    const hi = lo + ctx.view.batchSize - 1;
+    const rows = await storeRetry(
+      `stored seqs of batch ${job.id}`,
+      () => o.store.db.selectFrom('observations').select('seq').where('scan_id', '=', data.scan).where('seq', '>=', lo).where('seq', '<=', hi).execute(),
+      { log: o.log, signal: controller.signal },
+    );
+    const stored = new Set(rows.map((r) => Number(r.seq)));
+    const seen = new Set<number>();
+    const targets = [];
+    for (const t of data.t) {
+      if (stored.has(t[0]) || seen.has(t[0])) continue;
+      seen.add(t[0]);
+      targets.push(fromTuple(t));
+    }
+    if (pass === 0) stats.skipped += data.t.length - targets.length;
+    if (o.verbose) {
+      o.log(
+        `batch ${job.id} ${pass === 0 ? 'start' : 'again'}: ${targets.length} targets (${data.t.length - targets.length} already stored), attempt ${job.attemptsMade + 1}${pass ? `, pass ${pass + 1} after a store outage` : ''}`,
+      );
+    }
+    const shared = ctx.shared;
+    const limiter = shared.active
+      ? {
+          acquire: async (ip: string, signal?: AbortSignal) => {
+            await local.acquire(ip, signal);
+            await shared.acquire(ip, signal);
+          },
         }
-      }
-      const rows = await o.store.db
-        .selectFrom('observations')
-        .select('seq')
-        .where('scan_id', '=', data.scan)
-        .where('seq', '>=', lo)
-        .where('seq', '<=', hi)
-        .execute();
-      const stored = new Set(rows.map((r) => Number(r.seq)));
-      const seen = new Set<number>();
-      const targets = [];
-      for (const t of data.t) {
-        if (stored.has(t[0]) || seen.has(t[0])) continue;
-        seen.add(t[0]);
-        targets.push(fromTuple(t));
-      }
-      stats.skipped += data.t.length - targets.length;
-      if (o.verbose) {
-        o.log(`batch ${job.id} start: ${targets.length} targets (${data.t.length - targets.length} already stored), attempt ${job.attemptsMade + 1}`);
-      }
-      const shared = ctx.shared;
-      const limiter = shared.active
-        ? {
-            acquire: async (ip: string, signal?: AbortSignal) => {
-              await local.acquire(ip, signal);
-              await shared.acquire(ip, signal);
-            },
-          }
-        : local;
-      const s0 = performance.now();
+      : local;
+    const s0 = performance.now();
+    try {
       const run = runScan({
         scanId: data.scan,
         inputs: [],
@@ -229,12 +218,52 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
         batchMs: 200,
       });
       const r = await run.done;
-      stats.scanMs += performance.now() - s0;
       if (!r.completed) throw new EdgewatchError('EW_QUEUE_ABORTED', `worker ${id} stopped during batch ${job.id}; it will be retried`);
-      stats.batches++;
       stats.hosts += r.counters.recorded;
-      if (o.verbose) o.log(`batch ${job.id} done: ${r.counters.recorded} recorded`);
       return { recorded: r.counters.recorded, skipped: data.t.length - targets.length };
+    } finally {
+      stats.scanMs += performance.now() - s0;
+    }
+  };
+
+  const handle = async (data: ScanBatch, job: Job): Promise<unknown> => {
+    const t0 = performance.now();
+    stats.cpuAtFirstBatch ??= process.cpuUsage();
+    stats.active++;
+    stats.lastActivity = Date.now();
+    lastScan = data.scan;
+    try {
+      const ctx = await storeRetry(`scan ${data.scan}`, () => scanCtx(data.scan), { log: o.log, signal: controller.signal });
+      if (ctx.state === 'finished') return { skipped: data.t.length, note: 'scan already finished' };
+      if (o.autoBatches && bullRef) {
+        const want = Math.min(64, Math.max(2, Math.ceil((2 * o.concurrency) / ctx.view.batchSize) + 1));
+        if (bullRef.concurrency !== want) bullRef.concurrency = want;
+      }
+      const lo = data.batch * ctx.view.batchSize;
+      const hi = lo + ctx.view.batchSize - 1;
+      for (const t of data.t) {
+        if (t[0] < lo || t[0] > hi || (ctx.total !== null && t[0] >= ctx.total)) {
+          throw new EdgewatchError('EW_QUEUE_BAD_JOB', `batch ${data.batch} of scan ${data.scan} carries seq ${t[0]} outside its range ${lo}-${hi}`);
+        }
+      }
+      // A store outage that outlasts the writer's own retries (PostgreSQL restarting) pauses the
+      // batch: wait for the store, then go on with what is not stored yet, within this attempt (the
+      // batch's lock is kept alive meanwhile). Bounded: STORE_PASSES passes, each wait bounded.
+      let recorded = 0;
+      for (let pass = 0; ; pass++) {
+        try {
+          const r = await runBatchOnce(data, job, ctx, pass);
+          recorded += r.recorded;
+          break;
+        } catch (e) {
+          if (!isStoreOutage(e) || pass + 1 >= STORE_PASSES || controller.signal.aborted) throw e;
+          o.log(`batch ${job.id}: store write failed (${String((e as Error).message).slice(0, 160)}); pausing until the store answers`);
+          await waitForStore(o.store, { log: o.log, signal: controller.signal });
+        }
+      }
+      stats.batches++;
+      if (o.verbose) o.log(`batch ${job.id} done: ${recorded} recorded`);
+      return { recorded };
     } finally {
       stats.active--;
       stats.lastActivity = Date.now();

@@ -34,13 +34,29 @@ export async function migrationStatus(db: Kysely<Database>, caps: StoreCapabilit
 }
 
 /** Apply every pending migration. Returns the names applied by this call. */
+function isBusy(e: unknown): boolean {
+  for (let x: unknown = e, i = 0; x && i < 5; x = (x as { cause?: unknown }).cause, i++) {
+    const code = (x as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return true;
+    if (x instanceof Error && /database is locked/i.test(x.message)) return true;
+  }
+  return false;
+}
+
 export async function migrateToLatest(db: Kysely<Database>, caps: StoreCapabilities, location: string, schema?: string): Promise<string[]> {
   const migrator = storeMigrator(db, caps, schema);
-  let outcome: MigrationResultSet;
-  try {
-    outcome = await migrator.migrateToLatest();
-  } catch (cause) {
-    outcome = { error: cause };
+  let outcome: MigrationResultSet = { error: undefined };
+  // Several processes opening a new SQLite store at once (a coordinator and its workers) race for
+  // the write lock; SQLite may answer "database is locked" at once rather than wait. The migrator
+  // re-reads what is applied on every call, so trying again is safe. Bounded: 10 tries, ~6 s.
+  for (let attempt = 0, delay = 100; attempt < 10; attempt++, delay = Math.min(delay * 2, 1000)) {
+    try {
+      outcome = await migrator.migrateToLatest();
+    } catch (cause) {
+      outcome = { error: cause };
+    }
+    if (outcome.error === undefined || !isBusy(outcome.error) || attempt === 9) break;
+    await new Promise((r) => setTimeout(r, delay));
   }
   if (outcome.error !== undefined) {
     const failed = outcome.results?.find((r) => r.status === 'Error');

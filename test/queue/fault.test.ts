@@ -45,6 +45,10 @@ describe.skipIf(!gate.ok)('distributed scan survives a killed worker and a Redis
     const dir = tempDir('ew-fault-');
     const db = join(dir, 'shared.db');
     const common = ['--db', db, '--redis', redis.url, '--lab', '--scope', RANGE];
+    // Create the store first, as the deployment steps do: this test is about faults during the
+    // scan, not about several processes creating a fresh store at the same moment.
+    const mig = await runCli(['db', 'migrate', '--db', db]);
+    expect(mig.code, mig.stderr).toBe(0);
     const workers = [0, 1, 2].map(() =>
       startCli([
         'worker',
@@ -88,16 +92,20 @@ describe.skipIf(!gate.ok)('distributed scan survives a killed worker and a Redis
         '2',
         '--no-summary',
       ]);
+      let coordErr = '';
+      coord.child.stderr?.on('data', (d) => (coordErr += String(d)));
       // Kill worker 0 in the middle of a batch: after it logged a batch start (its second or later
       // batch, so the kill lands inside the scan) and while that batch has not ended.
       let victimBatch = '';
       const deadline = Date.now() + 90_000;
       for (let n = 1; !victimBatch; n++) {
         await waitFor(
-          () => [...stderr(0).matchAll(/batch (\S+) start/g)].length > n,
+          () => [...stderr(0).matchAll(/batch (\S+) start/g)].length > n || coord.child.exitCode !== null,
           deadline - Date.now(),
-          () => `worker 0 to start batch #${n + 1}; its log:\n${stderr(0).slice(-2000)}\nothers:\n${stderr(1).slice(-1000)}`,
+          () =>
+            `worker 0 to start batch #${n + 1}; its log:\n${stderr(0).slice(-2000)}\nothers:\n${stderr(1).slice(-1000)}\ncoordinator:\n${coordErr.slice(-2000)}`,
         );
+        expect(coord.child.exitCode, `the coordinator ended before the kill:\n${coordErr.slice(-3000)}`).toBeNull();
         const b = [...stderr(0).matchAll(/batch (\S+) start/g)][n][1];
         await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
         if (!stderr(0).includes(`batch ${b} done`)) victimBatch = b;

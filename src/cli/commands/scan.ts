@@ -54,6 +54,7 @@ export interface ScanFlags {
   /** Distributed scans (src/queue): enqueue batches for `edgewatch worker` instead of scanning here. */
   distributed?: boolean;
   enrich?: boolean;
+  enrichOnWorkers?: boolean;
   cases?: boolean;
   labIdentities?: string;
   redis?: string;
@@ -136,6 +137,7 @@ export function registerScanCommand(program: Command): void {
     .option('--queue-prefix <prefix>', 'key prefix of the queues (default edgewatch)')
     .option('--batch-size <n>', 'targets per batch with --distributed (default 512)', parseIntFlag('batch-size', 1, 10000))
     .option('--max-queued <n>', 'batches queued or running at once with --distributed (default 64)', parseIntFlag('max-queued', 1, 100000))
+    .option('--enrich-on-workers', 'with --distributed: enrich the finished scan as a queue job on an `edgewatch worker` (the coordinator waits), not in this process')
     .option('--attempts <n>', 'attempts per batch before it is failed, with --distributed (default 3)', parseIntFlag('attempts', 1, 100))
     .option('--retry-delay <seconds>', 'first retry delay of a failed batch, doubling (default 5)', parseNumberFlag('retry-delay', 0))
     .action(async (targets: string[], flags: ScanFlags) => {
@@ -305,6 +307,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
           maxQueued: flags.maxQueued ?? 64,
           attempts: flags.attempts ?? 3,
           retryDelayMs: Math.round((flags.retryDelay ?? 5) * 1000),
+          enrich: flags.enrich !== false && Boolean(flags.enrichOnWorkers),
           done,
           sinks,
           silent: Boolean(flags.silent),
@@ -317,7 +320,7 @@ export async function scanCommand(targets: string[], flags: ScanFlags): Promise<
       } finally {
         for (const s of sinks) await s.close();
       }
-      if (code === 0) await afterScan(store, scan.id, cfg, afterScanOptions(flags));
+      if (code === 0) await afterScan(store, scan.id, cfg, { ...afterScanOptions(flags), enrich: flags.enrichOnWorkers ? false : flags.enrich });
       if (code === 0 && !flags.jsonl && flags.summary !== false) process.stdout.write(renderReport(await store.report(scan.id), 'table'));
       return code;
     }

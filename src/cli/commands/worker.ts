@@ -1,17 +1,25 @@
 /**
- * CLI of distributed scans: `edgewatch worker` (takes scan batches from the queue), and the
- * coordinator side used by `edgewatch scan --distributed` and `edgewatch scan status`. Parses
- * flags, builds the worker's OWN scope guard from its own flags/config/environment, and prints.
+ * CLI of distributed scans: `edgewatch worker` (takes scan batches and enrichment jobs from the
+ * queue), `edgewatch queue enrich` (enqueues enrichment of a stored scan), and the coordinator side
+ * used by `edgewatch scan --distributed` and `edgewatch scan status`. Parses flags, builds the
+ * worker's OWN scope guard from its own flags/config/environment, and prints.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createEngine, loadChecks } from '../../checks/index.js';
 import type { Config } from '../../config.js';
+import { dataDir } from '../../data-dir.js';
+import { enrichScan, parseEnrichPipelineConfig } from '../../enrich/pipeline.js';
 import { EdgewatchError } from '../../errors.js';
 import {
   type CoordinatorProgress,
   DEFAULT_QUEUE_PREFIX,
   DEFAULT_TUNING,
+  ENRICH_QUEUE,
+  type EnrichJobResult,
+  enqueueEnrich,
+  startEnrichWorker,
+  waitForJob,
   pingRedis,
   type QueueSettings,
   queueStatus,
@@ -20,6 +28,7 @@ import {
   runCoordinator,
   scanStatusOf,
   startScanWorker,
+  storeRetry,
 } from '../../queue/index.js';
 import type { RecordSink } from '../../report/output.js';
 import { ScopeGuard } from '../../scope/index.js';
@@ -71,6 +80,8 @@ export interface DistributedRunInput {
   statsIntervalMs: number;
   onRefused: (t: string, why: string) => void;
   dbFlag?: string;
+  /** Enrich the finished scan as a queue job on a worker, waiting for it (`scan --distributed --enrich-on-workers`). */
+  enrich?: boolean;
 }
 
 /** Throws EW_QUEUE_REDIS_DOWN when Redis does not answer (before anything is written). */
@@ -142,7 +153,8 @@ export async function runDistributedScan(d: DistributedRunInput): Promise<number
     process.off('SIGTERM', onSignal);
   }
   if (lastP) show(lastP, true);
-  const row = (await d.store.getScan(d.scan.id)) as ScanRow;
+  const storeWait = { log: (l: string) => process.stderr.write(`[edgewatch] ${l}\n`) };
+  const row = (await storeRetry('final count', () => d.store.getScan(d.scan.id), storeWait)) as ScanRow;
   const resume = `edgewatch scan --distributed --resume ${d.scan.id}${d.dbFlag ? ` --db ${d.dbFlag}` : ''}`;
   if (ac.signal.aborted) {
     // A Redis that went away may leave reconnect timers behind: never hang after Ctrl-C.
@@ -152,14 +164,15 @@ export async function runDistributedScan(d: DistributedRunInput): Promise<number
     return 130;
   }
   if (result.failed.length > 0 || (row.total !== null && row.done < row.total)) {
-    await d.store.setScanState(d.scan.id, 'interrupted');
+    await storeRetry('scan state', () => d.store.setScanState(d.scan.id, 'interrupted'), storeWait);
     const why =
       result.failed.length > 0
         ? `${result.failed.length} batch${result.failed.length === 1 ? '' : 'es'} failed after all attempts (first: ${result.failed[0].id}: ${result.failed[0].error.slice(0, 200)})`
         : `only ${row.done} of ${row.total} targets are recorded`;
     throw new EdgewatchError('EW_QUEUE_INCOMPLETE', `scan ${d.scan.id} incomplete: ${why}; see \`edgewatch scan status ${d.scan.id}\`, fix the cause, then: ${resume}`);
   }
-  await d.store.setScanState(d.scan.id, 'finished');
+  await storeRetry('scan state', () => d.store.setScanState(d.scan.id, 'finished'), storeWait);
+  if (d.enrich) await enrichOnWorkers(d);
   if (d.sinks.length) {
     for await (const r of d.store.iterateRecords(d.scan.id)) for (const s of d.sinks) await s.write([r]);
   }
@@ -168,6 +181,34 @@ export async function runDistributedScan(d: DistributedRunInput): Promise<number
     `[edgewatch] scan ${d.scan.id} finished (distributed): ${row.done} records, ${result.enqueued} batches enqueued this run, ${result.refused} refused here; coordinator cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`,
   );
   return 0;
+}
+
+/** How long the coordinator waits for a worker to enrich the finished scan. */
+const ENRICH_WAIT_MS = 30 * 60_000;
+
+/**
+ * Enrichment as a queue job: enqueue it and wait (bounded) for a worker to finish it, so whatever
+ * runs after the scan (case update) sees the enriched hosts. Never throws: a failure is reported
+ * with the command that retries it, and the scan stays finished.
+ */
+async function enrichOnWorkers(d: DistributedRunInput): Promise<void> {
+  const say = (l: string) => {
+    if (!d.silent) process.stderr.write(`[edgewatch] ${l}\n`);
+  };
+  const retry = `edgewatch queue enrich ${d.scan.id}${d.dbFlag ? ` --db ${d.dbFlag}` : ''} --wait 600`;
+  try {
+    const e = await enqueueEnrich(d.queue, d.scan.id, { attempts: d.attempts, backoffMs: d.retryDelayMs });
+    say(`enrichment of scan ${d.scan.id} ${e.added ? 'queued' : 'already queued'} (job ${e.id}); waiting for a worker…`);
+    const r = await waitForJob(d.queue, ENRICH_QUEUE, e.id, ENRICH_WAIT_MS);
+    if (r.state === 'completed') {
+      const x = r.result as EnrichJobResult;
+      say(`enriched ${x.enriched} host(s), ${x.attributed} attributed to an organisation (${x.ms} ms, on a worker)`);
+    } else {
+      say(`enrichment job ${e.id} ${r.state === 'failed' ? `failed: ${String(r.error).slice(0, 300)}` : `still ${r.state}`}; the scan is kept — retry with: ${retry}`);
+    }
+  } catch (err) {
+    say(`enrichment could not be queued: ${(err as Error).message.slice(0, 300)}; the scan is kept — retry with: ${retry}`);
+  }
 }
 
 // ───────────────────────────── scan status ─────────────────────────────
@@ -237,6 +278,8 @@ interface WorkerFlags extends QueueFlags {
   statsInterval?: number;
   silent?: boolean;
   verbose?: boolean;
+  /** false with --no-enrich: take no enrichment jobs. */
+  enrich?: boolean;
 }
 
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
@@ -292,6 +335,28 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       if (refusedShown++ < 20) log(`REFUSED ${t}: ${why} — no packet sent`);
     },
   });
+  // Enrichment jobs (queue "enrich"), one at a time, offline lookups only (geo, AS, organisations
+  // from the store; no reverse DNS or RDAP from workers).
+  const pipe = parseEnrichPipelineConfig(cfg.enrich, flags.config);
+  const ew =
+    flags.enrich === false
+      ? null
+      : startEnrichWorker({
+          queue,
+          store,
+          tuning: { ...tuning, concurrency: 1 },
+          log,
+          enrich: async (scanId, signal) => {
+            const r = await enrichScan(store, scanId, {
+              dataDir: dataDir(cfg),
+              labIdentities: pipe.lab_identities ?? null,
+              concurrency: pipe.concurrency,
+              batchSize: pipe.batch_size,
+              signal,
+            });
+            return { hosts: r.hosts, enriched: r.enriched, attributed: r.attributed, uncovered: r.uncovered, ms: r.ms };
+          },
+        });
   log(
     `${w.id} on ${redactRedisUrl(queue.redis)} (prefix ${queue.prefix}); ${probeGuard.summary()}; -c ${cfg.concurrency}, ${tuning.concurrency} batches at once, lock ${tuning.lockDurationMs} ms`,
   );
@@ -301,7 +366,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(tick);
-      w.close()
+      Promise.all([w.close(), ew?.close()])
         .catch(() => {})
         .then(() => {
           const cpu = process.cpuUsage();
@@ -339,7 +404,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
         lastStats = now;
         log(`batches ${w.stats.batches}, hosts ${w.stats.hosts}, skipped ${w.stats.skipped}, failed ${w.stats.failed}, running ${w.stats.active}`);
       }
-      if (flags.exitWhenIdle !== undefined && w.stats.active === 0 && now - w.stats.lastActivity >= flags.exitWhenIdle * 1000) {
+      const idleSince = Math.max(w.stats.lastActivity, ew?.lastActivity ?? 0);
+      if (flags.exitWhenIdle !== undefined && w.stats.active === 0 && !ew?.active && now - idleSince >= flags.exitWhenIdle * 1000) {
         log(`idle for ${flags.exitWhenIdle} s: exiting`);
         stop(0);
       }
@@ -353,7 +419,7 @@ export function registerWorkerCommands(program: Command): void {
     .command('worker')
     .summary('take scan batches of distributed scans from the queue (Redis) and scan them')
     .description(
-      'Run a worker of distributed scans: takes batches queued by `edgewatch scan --distributed`, scans them with its own limits and its OWN scope guard (--scope / EDGEWATCH_SCOPE, exclusions), and writes observations to the shared store (--db). Start any number, on any number of machines.',
+      'Run a worker of distributed scans: takes batches queued by `edgewatch scan --distributed`, scans them with its own limits and its OWN scope guard (--scope / EDGEWATCH_SCOPE, exclusions), and writes observations to the shared store (--db). Also takes enrichment jobs (`edgewatch queue enrich`) unless --no-enrich. Start any number, on any number of machines.',
     )
     .option('--redis <url>', 'Redis of the queue (default: config `redis`, EDGEWATCH_REDIS, redis://127.0.0.1:6379)')
     .option('--queue-prefix <prefix>', `key prefix of the queues (default ${DEFAULT_QUEUE_PREFIX})`)
@@ -379,7 +445,58 @@ export function registerWorkerCommands(program: Command): void {
     .option('--stats-interval <seconds>', 'seconds between stats lines (default 10; 0 = none)', parseNumberFlag('stats-interval', 0))
     .option('--silent', 'no log lines')
     .option('--verbose', 'log the start and end of every batch')
+    .option('--no-enrich', 'take no enrichment jobs (queue "enrich"), only scan batches')
     .action(async (flags: WorkerFlags) => {
       process.exitCode = await workerCommand(flags);
+    });
+
+  const queueCmd = program.command('queue').description('jobs for `edgewatch worker` besides scan batches (BullMQ on Redis)');
+  queueCmd
+    .command('enrich')
+    .description(
+      'enqueue enrichment of a stored scan (geo, AS, organisation attribution into the store) for an `edgewatch worker`; idempotent while one is pending',
+    )
+    .argument('[scan]', 'scan id, id prefix or label (default: the latest scan)')
+    .option('--db <file>', 'database (SQLite file or postgres:// URL; default edgewatch.db, or EDGEWATCH_DB)')
+    .option('--config <file>', 'YAML config file')
+    .option('--redis <url>', 'Redis of the queue (default: config `redis`, EDGEWATCH_REDIS, redis://127.0.0.1:6379)')
+    .option('--queue-prefix <prefix>', `key prefix of the queues (default ${DEFAULT_QUEUE_PREFIX})`)
+    .option('--attempts <n>', 'attempts before the job is failed (default 3)', parseIntFlag('attempts', 1, 100))
+    .option('--wait <seconds>', 'wait for a worker to finish the job, at most this long; exit 1 if it failed or did not finish', parseNumberFlag('wait', 0))
+    .option('--json', 'print the outcome as JSON')
+    .action(async (ref: string | undefined, flags: StatusFlags & { attempts?: number; wait?: number }) => {
+      const cfg = baseConfig(flags);
+      const q = queueSettings(cfg, flags);
+      await assertRedis(q);
+      const store = await openConfiguredStore(cfg);
+      let scanId: string;
+      try {
+        scanId = (await pickScanRow(store, ref)).id;
+      } finally {
+        await store.close();
+      }
+      const e = await enqueueEnrich(q, scanId, { attempts: flags.attempts ?? 3, backoffMs: 2000 });
+      const say = (o: Record<string, unknown>, line: string) => process.stdout.write(flags.json ? `${JSON.stringify(o)}\n` : `${line}\n`);
+      if (flags.wait === undefined) {
+        say({ scan: scanId, job: e.id, added: e.added }, `enrichment of scan ${scanId} ${e.added ? 'queued' : 'already queued'} (job ${e.id})`);
+        process.exitCode = 0;
+        return;
+      }
+      const r = await waitForJob(q, ENRICH_QUEUE, e.id, Math.round(flags.wait * 1000));
+      if (r.state !== 'completed') {
+        throw new EdgewatchError(
+          'EW_QUEUE_JOB_FAILED',
+          r.state === 'failed'
+            ? `enrichment job ${e.id} failed after ${r.attempts} attempts: ${String(r.error).slice(0, 300)}`
+            : `enrichment job ${e.id} is still ${r.state} after ${flags.wait} s (is an \`edgewatch worker\` running on this Redis and prefix?)`,
+          { exitCode: 1 },
+        );
+      }
+      const res = r.result as EnrichJobResult;
+      say(
+        { job: e.id, ...res },
+        `scan ${scanId}: ${res.enriched} host(s) enriched of ${res.hosts}, ${res.attributed} attributed to an organisation, ${res.uncovered} not covered by the data (${res.ms} ms, by a worker)`,
+      );
+      process.exitCode = 0;
     });
 }
