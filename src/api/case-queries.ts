@@ -31,7 +31,7 @@ export async function listCases(db: Kysely<Database>, vis: Visibility, f: { stat
     .selectAll('cases')
     .select(['organisations.name as org_name', 'organisations.sector as sector'])
     .orderBy('cases.opened_at')
-    .limit(10_000);
+    .limit(100_000);
   if (f.state?.length) q = q.where('cases.state', 'in', f.state);
   if (vis.orgKeys !== null) q = vis.orgKeys.size === 0 ? q.where('cases.id', '=', '') : q.where('cases.org_key', 'in', [...vis.orgKeys]);
   const rows = await q.execute();

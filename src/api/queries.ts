@@ -695,7 +695,7 @@ export interface TriageFindingRow {
 
 /** Organisations (visible ones) with their hosts in `scanId` and the worst state among them. */
 export async function organisations(db: Kysely<Database>, scanId: string | undefined, vis: Visibility) {
-  let q = db.selectFrom('organisations').select(['key', 'name', 'sector', 'language', 'constituencies']).orderBy('name').limit(10_000);
+  let q = db.selectFrom('organisations').select(['key', 'name', 'sector', 'language', 'constituencies']).orderBy('name').limit(100_000);
   if (vis.orgKeys !== null) q = vis.orgKeys.size === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('key', 'in', [...vis.orgKeys]);
   const orgs = await q.execute();
   const counts = new Map<string, { hosts: number; vulnerable: number; mitigated: number; compromised: number }>();

@@ -234,7 +234,8 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     await page.goto(`${base}/#/orgs`);
     await page.getByTestId('orgs-table').waitFor();
     await page.fill('[data-testid=org-filter]', 'health');
-    expect(await page.locator('[data-testid=orgs-table] tbody tr').count()).toBe(1);
+    // The filter runs on the server (one page of rows comes back): wait for the filtered page.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=orgs-table] tbody tr').length === 1, undefined, { timeout: 10_000 });
     expect(await page.textContent('[data-testid=orgs-table] tbody')).toContain('<img src=x onerror=');
     // Host counts per organisation are hosts, not findings.
     const cells = await page.locator('[data-testid=orgs-table] tbody tr td.num').allTextContents();
@@ -251,7 +252,7 @@ describe.skipIf(!have)('dashboard in headless chromium', () => {
     expect(caseText).toContain('Netbeheer Oost');
     expect(caseText).toContain('not yet');
     await page.fill('[data-testid=case-filter]', 'energy');
-    expect(await page.locator('[data-testid=cases-table] tbody tr').count()).toBe(1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=cases-table] tbody tr').length === 1, undefined, { timeout: 10_000 });
     await page.screenshot({ path: join(ART, 'cases.png'), fullPage: true });
     // The cases export follows the filter (server-side), formula-safe CSV.
     const [casesCsv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-cases-csv]')]);

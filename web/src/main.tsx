@@ -137,7 +137,7 @@ function Overview(props: { scans: Scan[]; scan: string; cve: string; setCve: (c:
   const countries = useLoad(() => api<{ countries: CountryCount[] }>(`/scans/${encodeURIComponent(scan)}/countries${qs({ cve })}`), [scan, cve]);
   const trend = useLoad(() => api<{ scans: Array<{ label: string | null; started_at: string; counts: Record<string, number> }> }>(`/trend${qs({ cve })}`), [cve]);
   const versions = useLoad(() => api<{ versions: Array<{ version: string | null; hosts: number }> }>(`/scans/${encodeURIComponent(scan)}/versions`), [scan]);
-  const orgs = useLoad(() => api<{ organisations: OrgRow[] }>(`/organisations${qs({ scan })}`), [scan]);
+  const orgs = useLoad(() => api<{ organisations: OrgRow[] }>(`/organisations${qs({ scan, page: 1, per_page: 10, sort: 'worst' })}`), [scan]);
   const cur = figures.data?.current;
   const h = cur?.cves.find((c) => c.cve === cve);
   const p = figures.data?.previous?.cves.find((c) => c.cve === cve);
@@ -605,24 +605,59 @@ function OrgTable(props: { rows: OrgRow[]; scan: string }) {
   );
 }
 
+function Pager(props: { page: number; total: number; perPage: number; onPage: (p: number) => void; testid: string }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.perPage));
+  return (
+    <div class="pager">
+      <button type="button" disabled={props.page <= 1} onClick={() => props.onPage(props.page - 1)}>
+        ‹ previous
+      </button>
+      <span>
+        page {props.page} of {pages}
+      </span>
+      <button type="button" disabled={props.page >= pages} onClick={() => props.onPage(props.page + 1)} data-testid={`${props.testid}-next`}>
+        next ›
+      </button>
+    </div>
+  );
+}
+
+const PER_PAGE = 100;
+
 function Orgs(props: { scan: string }) {
-  const r = useLoad(() => api<{ organisations: OrgRow[] }>(`/organisations${qs({ scan: props.scan })}`), [props.scan]);
   const [filter, setFilter] = useState('');
-  const [sort, setSort] = useState<'name' | 'hosts' | 'worst'>('worst');
-  const rank: Record<string, number> = { compromised: 0, vulnerable: 1, mitigated: 2, ok: 3, none: 4 };
-  const rows = (r.data?.organisations ?? [])
-    .filter((o) => !filter || `${o.name} ${o.sector ?? ''}`.toLowerCase().includes(filter.toLowerCase()))
-    .sort((a, b) => (sort === 'name' ? a.name.localeCompare(b.name) : sort === 'hosts' ? b.hosts - a.hosts : rank[a.worst] - rank[b.worst] || b.hosts - a.hosts));
+  const [sort, setSort] = useState<'name' | 'hosts' | 'worst' | 'sector'>('worst');
+  const [page, setPage] = useState(1);
+  // Filtered, sorted and paginated on the server: only one page of rows reaches the browser.
+  const r = useLoad(
+    () => api<{ organisations: OrgRow[]; total: number }>(`/organisations${qs({ scan: props.scan, q: filter || undefined, sort, page, per_page: PER_PAGE })}`),
+    [props.scan, filter, sort, page],
+  );
   return (
     <div>
       <div class="toolbar">
-        <input placeholder="filter by name or sector" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} data-testid="org-filter" />
-        <select value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as 'name')}>
+        <input
+          placeholder="filter by name or sector"
+          value={filter}
+          onInput={(e) => {
+            setFilter((e.target as HTMLInputElement).value);
+            setPage(1);
+          }}
+          data-testid="org-filter"
+        />
+        <select
+          value={sort}
+          onChange={(e) => {
+            setSort((e.target as HTMLSelectElement).value as 'name');
+            setPage(1);
+          }}
+        >
           <option value="worst">worst state first</option>
           <option value="hosts">most hosts first</option>
           <option value="name">by name</option>
+          <option value="sector">by sector</option>
         </select>
-        <span class="muted">{rows.length} organisations</span>
+        <span class="muted">{fmt(r.data?.total ?? 0)} organisations</span>
         <a class="button" href={`api/export/organisations${qs({ scan: props.scan, format: 'csv' })}`} download>
           Export CSV
         </a>
@@ -630,7 +665,8 @@ function Orgs(props: { scan: string }) {
           Export JSON
         </a>
       </div>
-      <OrgTable rows={rows.slice(0, 500)} scan={props.scan} />
+      <OrgTable rows={r.data?.organisations ?? []} scan={props.scan} />
+      <Pager page={page} total={r.data?.total ?? 0} perPage={PER_PAGE} onPage={setPage} testid="orgs" />
     </div>
   );
 }
@@ -656,20 +692,14 @@ function CasesPage(props: { user: User }) {
   const [q, setQ] = useState('');
   const [sort, setSort] = useState<'age' | 'hosts' | 'worst' | 'owner'>('worst');
   const [tick, setTick] = useState(0);
-  const r = useLoad(() => api<{ cases: CaseRow[] }>(`/cases${qs({ state })}`), [state, tick]);
-  const rank: Record<string, number> = { patched_compromised: 0, compromised: 0, vulnerable: 1, mitigated: 2 };
+  const [page, setPage] = useState(1);
+  // Filtered, sorted and paginated on the server: only one page of rows reaches the browser.
+  const r = useLoad(
+    () => api<{ cases: CaseRow[]; total: number }>(`/cases${qs({ state: state || undefined, q: q || undefined, sort, page, per_page: PER_PAGE })}`),
+    [state, q, sort, page, tick],
+  );
   const owner = (c: CaseRow) => c.org_name ?? c.grp ?? '';
-  const rows = (r.data?.cases ?? [])
-    .filter((c) => !q || `${c.id} ${owner(c)} ${c.sector ?? ''}`.toLowerCase().includes(q.toLowerCase()))
-    .sort((a, b) =>
-      sort === 'age'
-        ? b.age_days - a.age_days
-        : sort === 'hosts'
-          ? b.hosts_open - a.hosts_open
-          : sort === 'owner'
-            ? owner(a).localeCompare(owner(b))
-            : (rank[a.worst ?? ''] ?? 9) - (rank[b.worst ?? ''] ?? 9) || b.hosts_open - a.hosts_open,
-    );
+  const rows = r.data?.cases ?? [];
   const ack = async (id: string) => {
     await api(`/cases/${encodeURIComponent(id)}/state`, { method: 'POST', body: { state: 'acknowledged', note: 'acknowledged in the dashboard' } });
     setTick((t) => t + 1);
@@ -677,20 +707,40 @@ function CasesPage(props: { user: User }) {
   return (
     <div>
       <div class="toolbar">
-        <input placeholder="filter by ticket, owner or sector" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} data-testid="case-filter" />
-        <select value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
+        <input
+          placeholder="filter by ticket, owner or sector"
+          value={q}
+          onInput={(e) => {
+            setQ((e.target as HTMLInputElement).value);
+            setPage(1);
+          }}
+          data-testid="case-filter"
+        />
+        <select
+          value={state}
+          onChange={(e) => {
+            setState((e.target as HTMLSelectElement).value);
+            setPage(1);
+          }}
+        >
           <option value="">any state</option>
           {['open', 'notified', 'acknowledged', 'escalated', 'contact_needed', 'resolved'].map((s) => (
             <option value={s}>{s}</option>
           ))}
         </select>
-        <select value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as 'age')}>
+        <select
+          value={sort}
+          onChange={(e) => {
+            setSort((e.target as HTMLSelectElement).value as 'age');
+            setPage(1);
+          }}
+        >
           <option value="worst">worst first</option>
           <option value="age">oldest first</option>
           <option value="hosts">most open hosts first</option>
           <option value="owner">by owner</option>
         </select>
-        <span class="muted">{rows.length} cases</span>
+        <span class="muted">{fmt(r.data?.total ?? 0)} cases</span>
         <Exports path="cases" params={{ state: state || undefined, q: q || undefined }} what="cases" />
       </div>
       <table class="small" data-testid="cases-table">
@@ -708,7 +758,7 @@ function CasesPage(props: { user: User }) {
           </tr>
         </thead>
         <tbody>
-          {rows.slice(0, 1000).map((c) => (
+          {rows.map((c) => (
             <tr>
               <td>{c.id}</td>
               <td class="trunc" title={t(owner(c))}>
@@ -735,6 +785,7 @@ function CasesPage(props: { user: User }) {
           ))}
         </tbody>
       </table>
+      <Pager page={page} total={r.data?.total ?? 0} perPage={PER_PAGE} onPage={setPage} testid="cases" />
     </div>
   );
 }

@@ -6,6 +6,7 @@
 import { Cases } from '../../cases/repo.js';
 import { CASE_STATES, type CaseState } from '../../cases/types.js';
 import { updateCases } from '../../cases/update.js';
+import { PAGE_PROPS, type PageQuery, pageOf } from '../paging.js';
 import { parseNotifyConfig } from '../../notify/config.js';
 import { approve, OUTBOX_STATES, type OutboxState } from '../../notify/outbox.js';
 import { planNotifications } from '../../notify/plan.js';
@@ -30,16 +31,34 @@ export function caseRoutes(ctx: RouteContext): ApiRoute[] {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { state: { type: 'string', maxLength: 200 }, q: { type: 'string', maxLength: 100 } },
+          properties: {
+            state: { type: 'string', maxLength: 200 },
+            q: { type: 'string', maxLength: 100 },
+            sort: { type: 'string', enum: ['worst', 'age', 'hosts', 'owner'] },
+            ...PAGE_PROPS,
+          },
         },
       },
       handler: async (req, reply) => {
-        const { state, q } = req.query as { state?: string; q?: string };
-        const states = state?.split(',').filter(Boolean);
+        const query = req.query as { state?: string; q?: string; sort?: 'worst' | 'age' | 'hosts' | 'owner' } & PageQuery;
+        const states = query.state?.split(',').filter(Boolean);
         if (states?.some((s) => !(CASE_STATES as readonly string[]).includes(s))) {
           return reply.code(400).send({ error: 'bad_request', message: `state: one of ${CASE_STATES.join(', ')}` });
         }
-        return { cases: await listCases(db, req.visibility ?? ALL_VISIBLE, { state: states as CaseState[] | undefined, q }) };
+        const all = await listCases(db, req.visibility ?? ALL_VISIBLE, { state: states as CaseState[] | undefined, q: query.q });
+        if (query.page === undefined) return { cases: all };
+        // A page of the list, sorted on the server (the dashboard's cases page).
+        type Row = (typeof all)[number];
+        const rank: Record<string, number> = { patched_compromised: 0, compromised: 0, vulnerable: 1, mitigated: 2 };
+        const owner = (c: Row) => c.org_name ?? c.grp ?? '';
+        const compare: Record<string, (a: Row, b: Row) => number> = {
+          worst: (a, b) => (rank[a.worst ?? ''] ?? 9) - (rank[b.worst ?? ''] ?? 9) || b.hosts_open - a.hosts_open || a.id.localeCompare(b.id),
+          age: (a, b) => b.age_days - a.age_days || a.id.localeCompare(b.id),
+          hosts: (a, b) => b.hosts_open - a.hosts_open || a.id.localeCompare(b.id),
+          owner: (a, b) => owner(a).localeCompare(owner(b)) || a.id.localeCompare(b.id),
+        };
+        const p = pageOf(all, query, compare[query.sort ?? 'worst']);
+        return { total: p.total, page: p.page, per_page: p.per_page, cases: p.rows };
       },
     },
     {

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdgewatchError } from '../../errors.js';
 import { audit } from '../audit.js';
 import * as q from '../queries.js';
+import { matches, PAGE_PROPS, type PageQuery, pageOf } from '../paging.js';
 import { ALL_VISIBLE } from '../visibility.js';
 import type { ApiRoute, RouteContext, StartScanRequest } from './index.js';
 
@@ -212,11 +213,39 @@ export function dataRoutes(ctx: RouteContext): ApiRoute[] {
       permission: 'read',
       scoped: true,
       summary: 'Organisations with their hosts and worst state in a scan',
-      schema: { querystring: { type: 'object', properties: { scan: SCAN_ID }, additionalProperties: false } },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            scan: SCAN_ID,
+            q: { type: 'string', maxLength: 100 },
+            sort: { type: 'string', enum: ['worst', 'hosts', 'name', 'sector'] },
+            ...PAGE_PROPS,
+          },
+          additionalProperties: false,
+        },
+      },
       handler: async (req) => {
-        const scan = (req.query as { scan?: string }).scan;
-        if (scan !== undefined) await requireScan(ctx, scan);
-        return { organisations: await q.organisations(db, scan, vis(req)) };
+        const query = req.query as { scan?: string; q?: string; sort?: 'worst' | 'hosts' | 'name' | 'sector' } & PageQuery;
+        if (query.scan !== undefined) await requireScan(ctx, query.scan);
+        const all = await q.organisations(db, query.scan, vis(req));
+        if (query.page === undefined) return { organisations: all };
+        // A page of the list, filtered and sorted on the server (the dashboard's organisations page).
+        const rank: Record<string, number> = { compromised: 0, vulnerable: 1, mitigated: 2, ok: 3, none: 4 };
+        type Org = (typeof all)[number];
+        const byName = (a: Org, b: Org) => a.name.localeCompare(b.name);
+        const compare: Record<string, (a: Org, b: Org) => number> = {
+          worst: (a, b) => (rank[a.worst] ?? 9) - (rank[b.worst] ?? 9) || b.hosts - a.hosts || byName(a, b),
+          hosts: (a, b) => b.hosts - a.hosts || byName(a, b),
+          name: byName,
+          sector: (a, b) => (a.sector ?? '').localeCompare(b.sector ?? '') || byName(a, b),
+        };
+        const p = pageOf(
+          all.filter((o) => matches(query.q, o.name, o.sector, o.key)),
+          query,
+          compare[query.sort ?? 'worst'],
+        );
+        return { total: p.total, page: p.page, per_page: p.per_page, organisations: p.rows };
       },
     },
   ];
