@@ -33,7 +33,7 @@ export async function migrationStatus(db: Kysely<Database>, caps: StoreCapabilit
   return infos.map((m) => ({ name: m.name, appliedAt: m.executedAt ? m.executedAt.toISOString() : null }));
 }
 
-/** Apply every pending migration. Returns the names applied by this call. */
+/** SQLite's "database is locked" (another process holds the write lock), anywhere in the cause chain. */
 function isBusy(e: unknown): boolean {
   for (let x: unknown = e, i = 0; x && i < 5; x = (x as { cause?: unknown }).cause, i++) {
     const code = (x as { code?: unknown }).code;
@@ -43,6 +43,7 @@ function isBusy(e: unknown): boolean {
   return false;
 }
 
+/** Apply every pending migration. Returns the names applied by this call. */
 export async function migrateToLatest(db: Kysely<Database>, caps: StoreCapabilities, location: string, schema?: string): Promise<string[]> {
   const migrator = storeMigrator(db, caps, schema);
   let outcome: MigrationResultSet = { error: undefined };
