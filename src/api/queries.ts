@@ -12,6 +12,7 @@
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { readJson } from '../store/json.js';
 import type { Database } from '../store/schema.js';
+import type { TriageFindingsTable } from '../store/triage.js';
 import { type Visibility, visibleHostsClause } from './visibility.js';
 
 export interface ScanSummaryRow {
@@ -680,18 +681,8 @@ export async function hostDetail(db: Kysely<Database>, ip: string, vis: Visibili
 /** Most triage findings one host answer carries (runs are few; each finding is bounded text). */
 export const MAX_TRIAGE_FINDINGS = 500;
 
-export interface TriageFindingRow {
-  run_id: string;
-  n: number;
-  rule: string;
-  kind: string;
-  confidence: string;
-  path: string;
-  line: number | null;
-  time: string | null;
-  source_ip: string | null;
-  excerpt: string;
-}
+/** A triage finding as stored (src/store/triage.ts). */
+export type TriageFindingRow = TriageFindingsTable;
 
 /** Organisations (visible ones) with their hosts in `scanId` and the worst state among them. */
 export async function organisations(db: Kysely<Database>, scanId: string | undefined, vis: Visibility) {

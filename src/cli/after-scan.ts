@@ -7,9 +7,7 @@
  */
 import { updateCases } from '../cases/update.js';
 import type { Config } from '../config.js';
-import { dataDir } from '../data-dir.js';
-import { resolveEnrichNet } from '../enrich/contacts/config.js';
-import { enrichScan, parseEnrichPipelineConfig } from '../enrich/pipeline.js';
+import { enrichScanAsConfigured } from '../enrich/pipeline.js';
 import { parseNotifyConfig } from '../notify/config.js';
 import type { Store } from '../store/types.js';
 
@@ -41,18 +39,7 @@ export async function afterScan(store: Store, scanId: string, cfg: Config, opts:
   const dbArg = opts.dbFlag ? ` --db ${opts.dbFlag}` : '';
   if (opts.enrich !== false) {
     try {
-      const pipe = parseEnrichPipelineConfig(cfg.enrich, opts.configFile);
-      const dir = dataDir(cfg);
-      const net = resolveEnrichNet(cfg.enrich, {}, { db: store.db, dataDir: dir, file: opts.configFile });
-      const e = await enrichScan(store, scanId, {
-        dataDir: dir,
-        rdns: net.rdns,
-        abuse: net.contacts,
-        labIdentities: opts.labIdentities ?? pipe.lab_identities ?? null,
-        concurrency: pipe.concurrency,
-        lookupDeadlineMs: pipe.lookup_deadline_ms,
-        batchSize: pipe.batch_size,
-      });
+      const e = await enrichScanAsConfigured(store, scanId, cfg, { configFile: opts.configFile, labIdentities: opts.labIdentities });
       res.enriched = e.enriched;
       res.attributed = e.attributed;
       say(`enriched ${e.enriched} host(s), ${e.attributed} attributed to an organisation${e.lab ? `, ${e.lab} through lab demo identities` : ''} (${e.ms} ms)`);

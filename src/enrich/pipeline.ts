@@ -17,6 +17,7 @@ import type { ScanRecord } from '../scan/record.js';
 import { parseIPv4, parseIp } from '../scope/ip.js';
 import { upsertEnrichments } from '../store/enrichment.js';
 import type { Store } from '../store/types.js';
+import { type EnrichNetFlags, resolveEnrichNet } from './contacts/config.js';
 import { createAbuseContactResolver, type AbuseContactOptions } from './contacts/index.js';
 import { openGeo } from './geo/index.js';
 import { type LabIdentityMap, loadLabIdentities } from './geo/lab-identities.js';
@@ -306,4 +307,43 @@ export async function enrichScan(store: Store, scanId: string, opts: EnrichScanO
     await abuse?.close();
     if (ownGeo) geo.close();
   }
+}
+
+/** What `enrichScanAsConfigured` takes besides the config: the command's flags. */
+export interface ConfiguredEnrichOptions {
+  /** The config file (named in config errors). */
+  configFile?: string;
+  /** `--rdns`, `--rdap` and their servers; the config's `enrich.rdns/rdap` apply without them. */
+  net?: EnrichNetFlags;
+  /** `--lab-identities` (default: config `enrich.lab_identities`). */
+  labIdentities?: string;
+  /** false: no organisation matching (`--no-attribute`). */
+  attribute?: boolean;
+  /** `--concurrency` (default: config `enrich.concurrency`). */
+  concurrency?: number;
+}
+
+/**
+ * Enrich a stored scan as the config says (`enrich:` and `data_dir`), flags first: what
+ * `edgewatch enrich --scan` and a finished `edgewatch scan` both run.
+ */
+export async function enrichScanAsConfigured(
+  store: Store,
+  scanId: string,
+  cfg: { enrich?: unknown; data_dir?: string },
+  o: ConfiguredEnrichOptions = {},
+): Promise<EnrichScanResult> {
+  const pipe = parseEnrichPipelineConfig(cfg.enrich, o.configFile);
+  const dir = defaultDataDir(cfg);
+  const net = resolveEnrichNet(cfg.enrich, o.net ?? {}, { db: store.db, dataDir: dir, file: o.configFile });
+  return enrichScan(store, scanId, {
+    dataDir: dir,
+    rdns: net.rdns,
+    abuse: net.contacts,
+    labIdentities: o.labIdentities ?? pipe.lab_identities ?? null,
+    attribute: o.attribute,
+    concurrency: o.concurrency ?? pipe.concurrency,
+    lookupDeadlineMs: pipe.lookup_deadline_ms,
+    batchSize: pipe.batch_size,
+  });
 }

@@ -26,7 +26,7 @@ import { DEFAULT_UPDATE_BASE, updateGeoData } from '../../enrich/geo/update.js';
 import { enrichmentToIntelMq, type IntelMqEvent, sourceLabel } from '../../enrich/intelmq.js';
 import { createReverseDnsResolver } from '../../enrich/names/index.js';
 import { loadOrgMatcher } from '../../enrich/org/index.js';
-import { type EnrichInput, enrichAddresses, enrichScan, parseEnrichPipelineConfig } from '../../enrich/pipeline.js';
+import { type EnrichInput, enrichAddresses, enrichScanAsConfigured, parseEnrichPipelineConfig } from '../../enrich/pipeline.js';
 import type { Enrichment, OrgMatcher } from '../../enrich/types.js';
 import { EdgewatchError } from '../../errors.js';
 import { printable, table } from '../../report/render.js';
@@ -199,22 +199,15 @@ async function runEnrichList(args: string[], flags: EnrichFlags, cfg: Config): P
 }
 
 async function runEnrichScan(flags: EnrichFlags, cfg: Config): Promise<void> {
-  const pipe = parseEnrichPipelineConfig(cfg.enrich, flags.config);
-  const dir = dataDir(cfg);
   const store = await openConfiguredStore(cfg);
   try {
     const id = await pickScan(store, flags.scan as string);
-    const net = resolveEnrichNet(cfg.enrich, flags, { db: store.db, dataDir: dir, file: flags.config });
-    const labFile = flags.labIdentities ?? pipe.lab_identities;
-    const res = await enrichScan(store, id, {
-      dataDir: dir,
-      rdns: net.rdns,
-      abuse: net.contacts,
-      labIdentities: labFile ?? null,
+    const res = await enrichScanAsConfigured(store, id, cfg, {
+      configFile: flags.config,
+      net: flags,
+      labIdentities: flags.labIdentities,
       attribute: flags.attribute,
-      concurrency: flags.concurrency ?? pipe.concurrency,
-      lookupDeadlineMs: pipe.lookup_deadline_ms,
-      batchSize: pipe.batch_size,
+      concurrency: flags.concurrency,
     });
     if (flags.json) out(safeJson(res));
     else {

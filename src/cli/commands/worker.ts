@@ -34,6 +34,7 @@ import type { RecordSink } from '../../report/output.js';
 import { ScopeGuard } from '../../scope/index.js';
 import type { ScanRow, Store } from '../../store/types.js';
 import type { TargetInput } from '../../targets/types.js';
+import { pickScan } from '../scan-ref.js';
 import { baseConfig, openConfiguredStore, parseIntFlag, parseNumberFlag } from '../context.js';
 
 /** Flags shared by the coordinator, the worker and `scan status`. */
@@ -214,13 +215,10 @@ async function enrichOnWorkers(d: DistributedRunInput): Promise<void> {
 // ───────────────────────────── scan status ─────────────────────────────
 
 async function pickScanRow(store: Store, ref: string | undefined): Promise<ScanRow> {
-  const scans = await store.listScans();
-  if (scans.length === 0) throw new EdgewatchError('EW_SCAN_NOT_FOUND', 'the database has no scans yet');
-  if (!ref || ref === 'latest') return scans[0];
-  const m = scans.filter((s) => s.id === ref || s.id.startsWith(ref) || s.label === ref);
-  if (m.length === 1) return m[0];
-  if (m.length === 0) throw new EdgewatchError('EW_SCAN_NOT_FOUND', `no scan matches "${ref.slice(0, 80)}"`);
-  throw new EdgewatchError('EW_SCAN_AMBIGUOUS', `"${ref.slice(0, 80)}" matches ${m.length} scans; give more of the id`);
+  const id = await pickScan(store, ref);
+  const row = await store.getScan(id);
+  if (!row) throw new EdgewatchError('EW_SCAN_NOT_FOUND', `no scan with id ${id}`);
+  return row;
 }
 
 interface StatusFlags extends QueueFlags {
@@ -471,7 +469,7 @@ export function registerWorkerCommands(program: Command): void {
       const store = await openConfiguredStore(cfg);
       let scanId: string;
       try {
-        scanId = (await pickScanRow(store, ref)).id;
+        scanId = await pickScan(store, ref);
       } finally {
         await store.close();
       }
