@@ -147,9 +147,12 @@ class CompromiseFacts implements Facts {
 /** State of one host run. */
 class HostRun {
   readonly cache = new Map<string, Outcome>();
+  /** Requests sent ahead (pipelined); null when the session dropped one because an earlier failed. */
+  private readonly pending = new Map<string, Promise<Outcome | null>>();
   readonly evidence: EvidenceItem[] = [];
   answered = false;
-  sent = 0;
+  /** Requests issued so far (the first one's failure ends the host). */
+  private issued = 0;
   fatal: { reason: ReasonCode; detail: string } | null = null;
 
   constructor(
@@ -157,25 +160,65 @@ class HostRun {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  private async send(check: CompiledCheck, req: RequestProgram): Promise<Outcome> {
+  /**
+   * Send ahead the requests of `checks` that have no `when` (they are sent whatever the answers
+   * before them), so the session pipelines them on one connection in one write. They are
+   * speculative: if an earlier request fails they are dropped and sent again only if still wanted.
+   */
+  prefetch(checks: ReadonlyArray<{ check: CompiledCheck; prog: CheckProgram }>): void {
+    if (this.fatal) return;
+    for (const { check, prog } of checks) {
+      for (const req of prog.requests) {
+        if (req.when !== null || this.cache.has(req.key) || this.pending.has(req.key)) continue;
+        const sent = this.send(check, req, this.issued > 0);
+        sent.catch(() => {}); // awaited where used; an abort must not surface as unhandled
+        this.pending.set(req.key, sent);
+      }
+    }
+  }
+
+  private async send(check: CompiledCheck, req: RequestProgram, speculative = false): Promise<Outcome | null> {
     this.signal?.throwIfAborted();
-    this.sent++;
+    const first = this.issued++ === 0;
     let out: Outcome;
     try {
-      const res = await this.session.request(req.spec);
+      const res = await this.session.request(req.spec, speculative ? { speculative: true } : undefined);
       this.answered = true;
       out = { view: new ResponseView(res, this.session.target), ev: responseEvidence(check.id, req.id, res) };
     } catch (err) {
       this.signal?.throwIfAborted();
+      if (speculative && (err as { code?: string } | null)?.code === 'EW_NET_DROPPED') {
+        this.pending.delete(req.key);
+        return null;
+      }
       const failure = failureOf(err);
       out = { failure, ev: failureEvidence(check.id, req.id, `${req.spec.method} ${req.spec.path} HTTP/1.1`, failure) };
-      if (failure.reason === 'too_large' || (!this.answered && this.sent === 1)) {
+      if (failure.reason === 'too_large' || (first && !this.answered)) {
         this.fatal = { reason: failure.reason, detail: failure.detail };
       }
     }
     this.evidence.push(out.ev);
     this.cache.set(req.key, out);
+    this.pending.delete(req.key);
     return out;
+  }
+
+  /** Wait for requests sent ahead that no check consumed (their evidence belongs to this host). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
+  }
+
+  /** The outcome of a request: cached, sent ahead, or sent now. */
+  private async outcome(check: CompiledCheck, req: RequestProgram): Promise<Outcome | null> {
+    const hit = this.cache.get(req.key);
+    if (hit) return hit;
+    const ahead = this.pending.get(req.key);
+    if (ahead) {
+      const out = await ahead;
+      if (out) return out;
+    }
+    if (this.fatal) return null;
+    return this.cache.get(req.key) ?? this.send(check, req);
   }
 
   /** Run a check's requests in order, filling its signal slots. */
@@ -183,7 +226,8 @@ class HostRun {
     for (const req of prog.requests) {
       if (this.fatal) return;
       if (req.when && !truthy(req.when(env))) continue;
-      const out = this.cache.get(req.key) ?? (await this.send(check, req));
+      const out = await this.outcome(check, req);
+      if (out === null) return;
       if ('failure' in out) {
         env.sig[req.failedSlot] = true;
         continue;
@@ -268,6 +312,7 @@ class Engine implements CheckEngine {
       if (identifiedAs !== null && check.info.product !== identifiedAs) continue;
       const env: CheckEnv = { sig: prog.initial.slice(), facts: null as unknown as Facts };
       env.facts = new LiveFacts(rules, check.info.product, () => env);
+      run.prefetch([{ check, prog }]);
       await run.runRequests(check, prog, env);
       const vetoed = rules.identify.veto !== null && truthy(rules.identify.veto(env));
       const confidence = identify(rules.identify, env);
@@ -287,6 +332,13 @@ class Engine implements CheckEngine {
     }
     const vetoed = outcomes.some((o) => o.vetoed);
     let disproved: { product: string; by: string; why: string } | null = null;
+    if (v.product !== null && !vetoed) {
+      // Everything the identified product's checks send unconditionally, in one pipelined write:
+      // the compromise indicators first, the CVE probes last, because a probe may meet a
+      // responder that closes the connection (the CTX267679 bare 403).
+      const product = v.product;
+      run.prefetch([...this.compromises, ...this.cves].filter((c) => (c.rules.requiresProduct as string | null) === product));
+    }
 
     if (!run.fatal) {
       for (const { check, prog, rules } of this.cves) {
@@ -343,6 +395,7 @@ class Engine implements CheckEngine {
     }
     if (!run.fatal && this.compromises.length > 0) await this.runCompromise(run, v);
 
+    await run.settle();
     v.answered = run.answered;
     v.failure = run.fatal;
     boundEvidence(run.evidence, this.maxEvidence);

@@ -13,7 +13,14 @@
  * Timers: one timer per session at a time. Reads only record the time of the last byte; the
  * timer re-arms itself when it fires early, so the hot path does no timer work.
  *
- * Requests are serialised: a request made while another is in flight waits its turn.
+ * Requests are answered in order, one exchange at a time. Requests made while another is in
+ * flight are pipelined (RFC 9112 §9.3.2): their bytes go out with the current request in one
+ * write, and their responses are read in order from the same connection. Only GET and HEAD
+ * exist, both idempotent, so requests lost to a close are simply written again on the next
+ * connection. A server that closes instead of keeping alive, or that leaves a pipelined request
+ * unanswered, turns pipelining off for the rest of the session. A `speculative` request is
+ * dropped (EW_NET_DROPPED) when a request before it fails, so a caller can queue requests it will
+ * only need if the host keeps answering without multiplying timeouts on dead hosts.
  * The mangled `Cneonction`/`nnCoection` headers NetScalers emit are not `Connection` headers,
  * so they do not stop keep-alive; only an actual close does.
  */
@@ -24,7 +31,16 @@ import { abortedFailure, onAbort } from './abort.js';
 import { type DialHandle, extractTlsFacts, startDial } from './dialer.js';
 import { classifySocketError, NetError } from './errors.js';
 import { ResponseParser } from './http1.js';
-import type { HostSession, HttpRequestSpec, HttpResponse, ProbeFailure, ProbeOptions, SessionStats, SessionTarget } from './types.js';
+import type {
+  HostSession,
+  HttpRequestSpec,
+  HttpResponse,
+  ProbeFailure,
+  ProbeOptions,
+  RequestOptions,
+  SessionStats,
+  SessionTarget,
+} from './types.js';
 
 const MODE_FIRST_BYTE = 0;
 const MODE_IDLE = 1;
@@ -44,6 +60,21 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 const DEFAULT_HEADERS = new Set(['host', 'user-agent', 'accept', 'connection']);
 
+/** At most this many requests are on the wire ahead of the one being read. */
+const MAX_AHEAD = 16;
+
+/** A request waiting for its turn. */
+interface Waiter {
+  wire: string;
+  requestLine: string;
+  head: boolean;
+  speculative: boolean;
+  /** The socket its bytes were already written on (pipelined), if any. */
+  sentOn: Socket | null;
+  resolve(r: HttpResponse): void;
+  reject(e: unknown): void;
+}
+
 interface Exchange {
   resolve(r: HttpResponse): void;
   reject(e: NetError): void;
@@ -55,6 +86,8 @@ interface Exchange {
   silenceMs: number;
   mode: number;
   gotByte: boolean;
+  /** Its bytes went out ahead, behind an earlier request on the same connection. */
+  pipelined: boolean;
 }
 
 /** Create the session for one target. Never throws; a bad target fails every request. */
@@ -86,7 +119,16 @@ class Session implements HostSession {
   private tlsFacts: TlsFacts | null = null;
   private tlsSession: Buffer | undefined;
   private busy = false;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Waiter[] = [];
+  /** The request being exchanged (its wire may still wait for the next flush). */
+  private active: Waiter | null = null;
+  private flushQueued = false;
+  /** Requests written on `sock` whose responses are not read yet (excluding the active one). */
+  private ahead = 0;
+  /** Bytes that arrived after the last complete response, for the next pipelined exchange. */
+  private leftover: Buffer | null = null;
+  /** Pipelining stays on until the server shows it does not keep connections alive. */
+  private pipelineOk = true;
   private unsubAbort: (() => void) | null = null;
   private cur: Exchange | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -126,16 +168,31 @@ class Session implements HostSession {
     return this.tlsFacts;
   }
 
-  request(req: HttpRequestSpec): Promise<HttpResponse> {
+  request(req: HttpRequestSpec, opts?: RequestOptions): Promise<HttpResponse> {
     if (this.spent) return Promise.reject(this.spentError());
-    if (this.busy) {
-      return new Promise((resolve, reject) => {
-        this.waiting.push(() => {
-          this.run(req).then(resolve, reject);
-        });
-      });
+    let built: { wire: string; requestLine: string };
+    try {
+      built = this.build(req);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.run(req);
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const w: Waiter = {
+        wire: built.wire,
+        requestLine: built.requestLine,
+        head: req.method === 'HEAD',
+        speculative: opts?.speculative === true,
+        sentOn: null,
+        resolve,
+        reject,
+      };
+      if (this.busy) {
+        this.waiting.push(w);
+        this.queueFlush();
+      } else {
+        this.run(w);
+      }
+    });
   }
 
   close(): void {
@@ -144,26 +201,89 @@ class Session implements HostSession {
 
   // ------------------------------------------------------------------------------------------
 
-  private readonly next = (): void => {
-    this.busy = false;
-    const f = this.waiting.shift();
-    if (f) f();
-  };
-
-  private run(req: HttpRequestSpec): Promise<HttpResponse> {
+  private run(w: Waiter): void {
     this.busy = true;
-    const p = this.runInner(req);
-    p.then(this.next, this.next);
-    return p;
+    this.active = w;
+    this.runInner(w).then(
+      (res) => {
+        this.active = null;
+        w.resolve(res);
+        this.next();
+      },
+      (err) => {
+        this.active = null;
+        w.reject(err);
+        this.dropSpeculative();
+        this.next();
+      },
+    );
   }
+
+  private next(): void {
+    this.busy = false;
+    const w = this.waiting.shift();
+    if (w) this.run(w);
+  }
+
+  /** A request failed: queued speculative requests are not wanted any more. */
+  private dropSpeculative(): void {
+    if (!this.waiting.some((w) => w.speculative)) return;
+    const keep: Waiter[] = [];
+    for (const w of this.waiting) {
+      if (w.speculative) {
+        w.reject(
+          new NetError({ reason: 'internal', phase: 'request', detail: 'dropped: an earlier request failed' }, { code: 'EW_NET_DROPPED' }),
+        );
+      } else keep.push(w);
+    }
+    this.waiting.length = 0;
+    this.waiting.push(...keep);
+  }
+
+  /** Write, in one go, the active request (if not written yet) and queued ones (pipelining). */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flush);
+  }
+
+  /**
+   * The only writer of request bytes: the active request once its exchange began (if its bytes
+   * are not on this connection yet), then queued requests up to MAX_AHEAD, in one write.
+   */
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const sock = this.sock;
+    const a = this.active;
+    if (!sock || !a || this.cur === null || this.spent || sock.destroyed) return;
+    let out = '';
+    if (a.sentOn !== sock) {
+      a.sentOn = sock;
+      out = a.wire;
+      // The first-byte clock starts when the bytes go out.
+      const x = this.cur;
+      x.writtenAt = x.lastActivity = performance.now();
+    }
+    if (this.pipelineOk) {
+      for (const w of this.waiting) {
+        if (this.ahead >= MAX_AHEAD) break;
+        if (w.sentOn === sock) continue;
+        w.sentOn = sock;
+        this.ahead++;
+        out += w.wire;
+      }
+    }
+    if (out.length === 0) return;
+    this.stats.bytesWritten += out.length;
+    sock.write(out, 'latin1');
+  };
 
   private spentError(): NetError {
     return new NetError(this.spent as ProbeFailure, { code: this.spentCode });
   }
 
-  private async runInner(req: HttpRequestSpec): Promise<HttpResponse> {
+  private async runInner(w: Waiter): Promise<HttpResponse> {
     if (this.spent) throw this.spentError();
-    const { wire, requestLine } = this.build(req);
     if (this.deadline === 0) {
       this.deadline = performance.now() + this.o.totalTimeoutMs;
       if (this.signal) {
@@ -183,9 +303,10 @@ class Session implements HostSession {
         await this.connect();
       }
       try {
-        return await this.exchange(wire, requestLine, req.method === 'HEAD', reused);
+        return await this.exchange(w, reused);
       } catch (e) {
-        // A keep-alive connection the server closed while idle: retry once on a fresh one.
+        // A keep-alive connection the server closed while idle, or a pipelined request it left
+        // unanswered: retry once on a fresh one.
         if (attempt === 0 && this.lastStale && !this.spent) continue;
         throw e;
       }
@@ -269,27 +390,36 @@ class Session implements HostSession {
     this.tlsSession = s;
   };
 
-  private exchange(wire: string, requestLine: string, head: boolean, reused: boolean): Promise<HttpResponse> {
+  private exchange(w: Waiter, reused: boolean): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const sock = this.sock as Socket;
-      this.parser.reset(head);
+      const pipelined = w.sentOn === sock;
+      if (pipelined) this.ahead--;
+      this.parser.reset(w.head);
       const t = performance.now();
-      this.cur = {
+      const x: Exchange = {
         resolve,
         reject,
-        requestLine,
+        requestLine: w.requestLine,
         reused,
+        pipelined,
         writtenAt: t,
         lastActivity: t,
         silenceMs: this.o.firstByteTimeoutMs,
         mode: MODE_FIRST_BYTE,
         gotByte: false,
       };
+      this.cur = x;
       this.lastStale = false;
       this.reusable = false;
-      this.stats.bytesWritten += wire.length;
-      sock.write(wire, 'latin1');
+      // Written by the flush, together with any requests queued by then (pipelining).
+      if (!pipelined) this.queueFlush();
       this.armTimer();
+      const rest = this.leftover;
+      if (rest !== null) {
+        this.leftover = null;
+        this.feedCur(sock, x, rest);
+      }
     });
   }
 
@@ -299,19 +429,33 @@ class Session implements HostSession {
     st.bytesRead += chunk.length;
     const x = this.cur;
     if (st.bytesRead > this.o.maxHostBytes) {
-      this.failCur({ reason: 'too_large', phase: 'response', detail: `host byte budget of ${this.o.maxHostBytes} bytes spent` }, true);
+      if (x)
+        this.failCur({ reason: 'too_large', phase: 'response', detail: `host byte budget of ${this.o.maxHostBytes} bytes spent` }, true);
+      else this.spend({ reason: 'too_large', phase: 'response', detail: `host byte budget of ${this.o.maxHostBytes} bytes spent` });
       return;
     }
     if (!x) {
+      if (this.ahead > 0) {
+        // The start of a pipelined response, read before its exchange begins.
+        this.leftover = this.leftover ? Buffer.concat([this.leftover, chunk]) : chunk;
+        return;
+      }
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.dropSocket();
       return;
     }
+    this.feedCur(sock, x, chunk);
+  }
+
+  private feedCur(sock: Socket, x: Exchange, chunk: Buffer): void {
     x.lastActivity = performance.now();
     x.gotByte = true;
     const p = this.parser;
     const r = p.feed(chunk);
     if (r === 'done') {
+      if (p.extraBytes > 0 && this.ahead > 0 && sock === this.sock) {
+        this.leftover = chunk.subarray(chunk.length - p.extraBytes);
+      }
       this.complete(x);
     } else if (r === 'failed') {
       const f = p.failure as ProbeFailure;
@@ -360,9 +504,17 @@ class Session implements HostSession {
   }
 
   private complete(x: Exchange): void {
+    const p = this.parser;
+    if (p.framing === 'close' && this.ahead > 0) {
+      // A body delimited by the close, with requests written behind it: whatever followed could
+      // be their responses read as body. Ask again on a fresh connection, without pipelining.
+      this.pipelineOk = false;
+      this.failCur({ reason: 'closed', phase: 'response', detail: 'close-delimited response with pipelined requests behind it' }, false);
+      this.lastStale = true;
+      return;
+    }
     this.clearTimer();
     this.cur = null;
-    const p = this.parser;
     const res: HttpResponse = {
       httpVersion: p.httpVersion,
       status: p.status,
@@ -375,8 +527,13 @@ class Session implements HostSession {
       requestLine: x.requestLine,
       elapsedMs: performance.now() - x.writtenAt,
     };
-    if (p.keepAlive && p.extraBytes === 0 && this.sock !== null && !this.sock.readableEnded) this.reusable = true;
-    else this.dropSocket();
+    const extraOk = p.extraBytes === 0 || this.leftover !== null;
+    if (p.keepAlive && extraOk && this.sock !== null && !this.sock.readableEnded) this.reusable = true;
+    else {
+      // A server that closes instead of keeping alive would lose every pipelined request.
+      if (!p.keepAlive) this.pipelineOk = false;
+      this.dropSocket();
+    }
     x.resolve(res);
   }
 
@@ -386,6 +543,11 @@ class Session implements HostSession {
     this.cur = null;
     if (x) {
       this.lastStale = x.reused && !x.gotByte && (f.reason === 'closed' || f.reason === 'reset');
+      if (x.pipelined && !x.gotByte && f.reason === 'timeout' && !spend) {
+        // A pipelined request the server left unanswered: no more pipelining, one retry.
+        this.pipelineOk = false;
+        this.lastStale = true;
+      }
     }
     if (spend) this.spend(f);
     else this.dropSocket();
@@ -414,6 +576,8 @@ class Session implements HostSession {
   private dropSocket(): void {
     const s = this.sock;
     this.reusable = false;
+    this.ahead = 0;
+    this.leftover = null;
     if (s) {
       this.sock = null;
       s.destroy();

@@ -99,6 +99,16 @@ export interface SessionStats {
   bytesWritten: number;
 }
 
+/** Per-request options. */
+export interface RequestOptions {
+  /**
+   * Drop this request (reject with code EW_NET_DROPPED, nothing recorded) when a request queued
+   * before it on the same session fails: for requests sent ahead that the caller only needs if
+   * the host keeps answering.
+   */
+  speculative?: boolean;
+}
+
 export interface HostSession {
   readonly target: SessionTarget;
   /**
@@ -107,7 +117,7 @@ export interface HostSession {
    * unless the host budget (time or bytes) is spent, in which case every later call fails fast
    * with the same failure.
    */
-  request(req: HttpRequestSpec): Promise<HttpResponse>;
+  request(req: HttpRequestSpec, opts?: RequestOptions): Promise<HttpResponse>;
   /** TLS facts of the first successful handshake (null for plain HTTP or before connecting). */
   tls(): TlsFacts | null;
   readonly stats: SessionStats;

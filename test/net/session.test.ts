@@ -522,7 +522,8 @@ describe('timeouts under event-loop lag', () => {
       const port = await new Promise<number>((r) => child.stdout.once('data', (c: Buffer) => r(Number(c.toString().trim()))));
       const s = createHostSession({ ip: '127.0.0.1', port }, fastOpts({ firstByteTimeoutMs: 150 }));
       await s.request({ method: 'GET', path: '/warm' });
-      const p = s.request({ method: 'GET', path: '/blocked' }); // written synchronously on the kept-alive connection
+      const p = s.request({ method: 'GET', path: '/blocked' }); // queued on the kept-alive connection
+      await Promise.resolve(); // the session writes queued requests in one go, a microtask later
       const until = performance.now() + 400;
       while (performance.now() < until) {
         // busy: the server answers meanwhile, and our first-byte timer expires

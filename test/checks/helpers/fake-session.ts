@@ -1,10 +1,20 @@
 /**
  * In-memory HostSession test double for engine unit tests: answers canned HttpResponse objects
  * per `METHOD path`, rejects with NetError-shaped objects (`.failure`) where told, and records
- * every request it was asked to send. End-to-end runs against real sockets live in test/e2e.
+ * every request it was asked to send. Like the real session it answers in the order asked, and a
+ * `speculative` request is dropped (EW_NET_DROPPED, not recorded as sent) when a request asked
+ * before it fails. End-to-end runs against real sockets live in test/e2e.
  */
 import { gzipSync } from 'node:zlib';
-import type { HostSession, HttpRequestSpec, HttpResponse, ProbeFailure, SessionStats, SessionTarget } from '../../../src/net/types.js';
+import type {
+  HostSession,
+  HttpRequestSpec,
+  HttpResponse,
+  ProbeFailure,
+  RequestOptions,
+  SessionStats,
+  SessionTarget,
+} from '../../../src/net/types.js';
 
 export interface ResOptions {
   headers?: Array<[string, string]>;
@@ -46,9 +56,11 @@ export function headOf(r: HttpResponse): HttpResponse {
 
 export class FailureError extends Error {
   readonly failure: ProbeFailure;
-  constructor(f: ProbeFailure) {
+  readonly code: string;
+  constructor(f: ProbeFailure, code?: string) {
     super(f.detail);
     this.failure = f;
+    this.code = code ?? `EW_NET_${f.reason.toUpperCase()}`;
   }
 }
 
@@ -74,7 +86,29 @@ export class FakeSession implements HostSession {
     this.target = o.target ?? { ip: '127.0.0.1', port: 443 };
   }
 
-  async request(req: HttpRequestSpec): Promise<HttpResponse> {
+  /** Requests are answered one after another, in the order asked. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Failures so far: a speculative request asked before one of them is dropped. */
+  private failures = 0;
+
+  request(req: HttpRequestSpec, opts?: RequestOptions): Promise<HttpResponse> {
+    const seenFailures = this.failures;
+    const p = this.turn.then(() => {
+      if (opts?.speculative && this.failures !== seenFailures) {
+        throw new FailureError({ reason: 'internal', phase: 'request', detail: 'dropped' }, 'EW_NET_DROPPED');
+      }
+      try {
+        return this.answer(req);
+      } catch (e) {
+        this.failures++;
+        throw e;
+      }
+    });
+    this.turn = p.catch(() => {});
+    return p;
+  }
+
+  private answer(req: HttpRequestSpec): HttpResponse {
     const line = `${req.method} ${req.path}`;
     this.sent.push(line);
     this.specs.push(req);
