@@ -1,7 +1,8 @@
 /**
  * The lab's raw HTTP/1.1 server over any duplex socket (plain TCP or TLS): bounded request
- * parsing, keep-alive with `Connection: close` honoured, pipelined requests answered in order,
- * and response writing in three framings (Content-Length, HTTP/1.0 close-delimited, chunked).
+ * parsing, keep-alive with `Connection: close` honoured, pipelined requests answered in order
+ * (and written together), and response writing in three framings (Content-Length, HTTP/1.0
+ * close-delimited, chunked).
  * Also writes bare bytes (the CTX267679 responder 403), lazily streamed huge bodies that are never
  * buffered, and slow drips. Deliberately independent of src/net.
  */
@@ -209,6 +210,17 @@ export function serveHttp(sock: Socket, o: ServeOptions): void {
 
   const onData = (data: Buffer): void => {
     if (done) return;
+    // Answers to requests that arrived together (pipelined) leave together, as Apache's output
+    // filter does: one TLS record and one write instead of one per answer.
+    sock.cork();
+    try {
+      serveChunk(data);
+    } finally {
+      sock.uncork();
+    }
+  };
+
+  const serveChunk = (data: Buffer): void => {
     let buf: Buffer = pending ? Buffer.concat([pending, data]) : data;
     pending = null;
     while (!done) {
