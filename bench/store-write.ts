@@ -5,12 +5,14 @@
  * is excluded from the write timing; validation and JSON encoding are included (the store does them).
  *
  *   npx tsx bench/store-write.ts [--dialect sqlite|postgres|both] [--n 200000] [--batch 1000]
- *        [--paths auto|builder|both] [--writers 1] [--pg postgres://postgres@127.0.0.1:5432/test] [--diff]
+ *        [--paths auto|builder|both] [--writers 1] [--cves 1] [--pg postgres://postgres@127.0.0.1:5432/test] [--diff]
  *
  * `--writers K` (PostgreSQL) runs K concurrent writer loops on K pools, each on its own seq range of
- * the same scan, to show concurrent writers are safe and what they add. Loopback servers only.
+ * the same scan, to show concurrent writers are safe and what they add. `--cves N` gives every
+ * reachable record N CVE entries (12 = a scan with every shipped check; default 1, the figures
+ * BENCHMARKS.md quotes). Loopback servers only.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     paths: { type: 'string', default: 'auto' },
     writers: { type: 'string', default: '1' },
+    cves: { type: 'string', default: '1' },
     pg: { type: 'string', default: process.env.EDGEWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test' },
     diff: { type: 'boolean', default: false },
   },
@@ -34,6 +37,7 @@ const { values } = parseArgs({
 const N = Math.max(1, Math.min(Number(values.n ?? values.records ?? 200_000), 5_000_000));
 const B = Math.max(1, Math.min(Number(values.batch), 100_000));
 const W = Math.max(1, Math.min(Number(values.writers), 8));
+const CVES = Math.max(1, Math.min(Number(values.cves) || 1, 12));
 const dialects = values.dialect === 'both' ? ['sqlite', 'postgres'] : [values.dialect as string];
 const pathsList = values.paths === 'both' ? (['auto', 'builder'] as const) : [values.paths as 'auto' | 'builder'];
 const pgHost = new URL(values.pg as string).hostname;
@@ -81,11 +85,38 @@ async function freshStore(dialect: string): Promise<{ cfg: StoreConfig; where: (
   };
 }
 
+/**
+ * CPU time (ms) used so far by every process named `postgres` on this machine (a loopback server
+ * is local: its backends, WAL writer and checkpointer), from /proc; undefined where /proc is not
+ * readable. Includes other clients of the same server, so read it on a quiet server.
+ */
+function pgServerCpuMs(): number | undefined {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const f = stat.slice(close + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 let cpuUs = 0;
 async function writeRange(store: Store, scanId: string, from: number, to: number): Promise<number> {
   let writeMs = 0;
   for (let i = from; i < to; i += B) {
-    const batch = syntheticBatch(i, Math.min(B, to - i));
+    const batch = syntheticBatch(i, Math.min(B, to - i), { cves: CVES });
     const t = performance.now();
     const c = process.cpuUsage();
     await store.insertRecords(scanId, batch);
@@ -104,10 +135,11 @@ for (const dialect of dialects) {
       const opts: StoreOptions = { paths };
       const store = await openStore(place.cfg, opts);
       const scan = await store.createScan({ label: 'bench', settings: {} });
-      const bytes = JSON.stringify(syntheticBatch(0, 1)[0]).length;
+      const bytes = JSON.stringify(syntheticBatch(0, 1, { cves: CVES })[0]).length;
       let rate: number;
       let took: number;
       cpuUs = 0;
+      const serverBefore = dialect === 'postgres' ? pgServerCpuMs() : undefined;
       if (W === 1) {
         took = await writeRange(store, scan.id, 0, N);
         rate = Math.round((N / took) * 1000);
@@ -122,7 +154,12 @@ for (const dialect of dialects) {
         rate = Math.round((N / took) * 1000);
         for (const s of extra) await s.close();
       }
-      console.log(`${tag} wrote ${N} observations (~${bytes} B JSON each, batches of ${B}) in ${ms(took)}: ${rate} observations/s; this process's CPU ${(cpuUs / N).toFixed(1)} µs per observation${W > 1 ? ' (overlapping writers: approximate)' : ''}`);
+      const serverAfter = dialect === 'postgres' ? pgServerCpuMs() : undefined;
+      const server =
+        serverBefore !== undefined && serverAfter !== undefined
+          ? `; PostgreSQL server CPU ${(((serverAfter - serverBefore) * 1000) / N).toFixed(1)} µs per observation (all postgres processes)`
+          : '';
+      console.log(`${tag} wrote ${N} observations (~${bytes} B JSON each, batches of ${B}${CVES > 1 ? `, ${CVES} CVEs per reachable record` : ''}) in ${ms(took)}: ${rate} observations/s; this process's CPU ${(cpuUs / N).toFixed(1)} µs per observation${W > 1 ? ' (overlapping writers: approximate)' : ''}${server}`);
 
       const [seqs, tSeqs] = await time(() => store.doneSeqs(scan.id));
       const [rep, tRep] = await time(() => store.report(scan.id));
@@ -136,7 +173,7 @@ for (const dialect of dialects) {
       if ((await store.getScan(scan.id))?.done !== N || seqs.size !== N) throw new Error('benchmark store lost or duplicated records');
       if (values.diff) {
         const scan2 = await store.createScan({ label: 'bench 2', settings: {} });
-        for (let i = 0; i < N; i += B) await store.insertRecords(scan2.id, syntheticBatch(i, Math.min(B, N - i), { salt: 1 }));
+        for (let i = 0; i < N; i += B) await store.insertRecords(scan2.id, syntheticBatch(i, Math.min(B, N - i), { salt: 1, cves: CVES }));
         const [rows, tDiff] = await time(() => store.diff(scan.id, scan2.id));
         console.log(`${tag} diff ${rows.length} rows in ${ms(tDiff)}`);
       }

@@ -1,6 +1,9 @@
 /**
  * Synthetic ScanRecords for store tests and bench/store-write.ts: deterministic per seq, typical
- * size (about 1.3 KB of JSON), a realistic mix of statuses, products, versions and CVE states.
+ * size (about 1.7 KB of JSON), a realistic mix of statuses, products, versions and CVE states.
+ * By default a reachable record carries one CVE entry (CVE-2019-19781); `cves: n` gives it the
+ * first n of the 12 shipped CVE checks, as a scan with every check does (each reachable host gets
+ * every CVE: `not_applicable` unless it is the product the check is for).
  */
 import type { CveState, ReasonCode, ScanRecord } from '../../src/scan/record.js';
 
@@ -9,12 +12,36 @@ const STATES: CveState[] = ['vulnerable', 'mitigated', 'patched', 'unknown'];
 const REASONS_UNREACHABLE: ReasonCode[] = ['refused', 'timeout', 'host_unreachable'];
 const REASONS_ERROR: ReasonCode[] = ['tls_handshake', 'reset', 'timeout', 'protocol'];
 
+/** The CVE ids of the shipped checks (checks/CVE-*.yaml), CVE-2019-19781 first. */
+export const SHIPPED_CVES = [
+  'CVE-2019-19781',
+  'CVE-2019-11510',
+  'CVE-2022-27510',
+  'CVE-2022-27518',
+  'CVE-2023-3519',
+  'CVE-2023-4966',
+  'CVE-2023-6548',
+  'CVE-2023-6549',
+  'CVE-2025-5349',
+  'CVE-2025-5777',
+  'CVE-2025-6543',
+  'CVE-2025-7775',
+] as const;
+
+export interface SyntheticOptions {
+  /** Which host a seq maps to (default: seq itself). */
+  hostIndex?: number;
+  /** Changes the deterministic outcome mix (another scan of the same hosts). */
+  salt?: number;
+  /** CVE entries per reachable record, 1–12 (default 1). */
+  cves?: number;
+}
+
 export function ipOf(n: number): string {
   return `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** Options: `host` selects which host a seq maps to (default: seq itself). */
-export function syntheticRecord(seq: number, opts: { hostIndex?: number; salt?: number } = {}): ScanRecord {
+export function syntheticRecord(seq: number, opts: SyntheticOptions = {}): ScanRecord {
   const h = opts.hostIndex ?? seq;
   const r = ((seq + (opts.salt ?? 0)) * 2_654_435_761) >>> 0;
   const bucket = r % 100;
@@ -55,8 +82,7 @@ export function syntheticRecord(seq: number, opts: { hostIndex?: number; salt?: 
     version,
     version_source: version ? 'rdx_stamp' : null,
     build_date: version ? '2019-12-05' : null,
-    cve: { 'CVE-2019-19781': state },
-    why: { 'CVE-2019-19781': `synthetic: ${state} because the build and P2 said so` },
+    ...cveEntries(state, opts.cves ?? 1, (r >>> 4) & 3),
     compromised: 'unknown',
     tls: {
       version: 'TLSv1.2',
@@ -107,7 +133,22 @@ export function syntheticRecord(seq: number, opts: { hostIndex?: number; salt?: 
   };
 }
 
-export function syntheticBatch(from: number, count: number, opts: { salt?: number } = {}): ScanRecord[] {
+/** The cve/why maps: the first CVE in `state`, the other Citrix ones varied, the rest not_applicable. */
+function cveEntries(state: CveState, n: number, twist: number): Pick<ScanRecord, 'cve' | 'why'> {
+  const cve: Record<string, CveState> = {};
+  const why: Record<string, string> = {};
+  const count = Math.max(1, Math.min(SHIPPED_CVES.length, Math.floor(n)));
+  for (let i = 0; i < count; i++) {
+    const id = SHIPPED_CVES[i];
+    // CVE-2019-11510 is a Pulse Secure check: never applicable to these hosts.
+    const s: CveState = i === 0 ? state : i === 1 || state === 'not_applicable' ? 'not_applicable' : STATES[(twist + i) % STATES.length];
+    cve[id] = s;
+    why[id] = i === 0 ? `synthetic: ${s} because the build and P2 said so` : `synthetic: ${s}`;
+  }
+  return { cve, why };
+}
+
+export function syntheticBatch(from: number, count: number, opts: Omit<SyntheticOptions, 'hostIndex'> = {}): ScanRecord[] {
   const out: ScanRecord[] = new Array(count);
   for (let i = 0; i < count; i++) out[i] = syntheticRecord(from + i, opts);
   return out;
