@@ -42,7 +42,9 @@ export async function afterScan(store: Store, scanId: string, cfg: Config, opts:
       const e = await enrichScanAsConfigured(store, scanId, cfg, { configFile: opts.configFile, labIdentities: opts.labIdentities });
       res.enriched = e.enriched;
       res.attributed = e.attributed;
-      say(`enriched ${e.enriched} host(s), ${e.attributed} attributed to an organisation${e.lab ? `, ${e.lab} through lab demo identities` : ''} (${e.ms} ms)`);
+      say(
+        `enriched ${e.enriched} host(s), ${e.attributed} attributed to an organisation${e.lab ? `, ${e.lab} through lab demo identities` : ''} (${e.ms} ms)`,
+      );
     } catch (err) {
       const msg = `enrichment failed: ${(err as Error).message}; the scan is kept — retry with: edgewatch enrich --scan ${scanId}${dbArg}`;
       res.failures.push(msg);

@@ -34,8 +34,10 @@ export function configuredStore(cfg: Config): StoreConfig {
   return storeConfigFor(cfg.db);
 }
 
-export async function openConfiguredStore(cfg: Config): Promise<Store> {
-  return openStore(configuredStore(cfg));
+/** Open the configured store; `sqliteCacheKib` sizes a SQLite page cache (ignored for PostgreSQL). */
+export async function openConfiguredStore(cfg: Config, o: { sqliteCacheKib?: number } = {}): Promise<Store> {
+  const sc = configuredStore(cfg);
+  return openStore(sc.dialect === 'sqlite' && o.sqliteCacheKib !== undefined ? { ...sc, cacheKib: o.sqliteCacheKib } : sc);
 }
 
 export function parseIntFlag(name: string, min: number, max: number) {

@@ -64,10 +64,14 @@ async function serveDashboard(): Promise<void> {
   const webDist = join(root, 'web', 'dist', 'index.html');
   if (!existsSync(webDist)) {
     say('building the dashboard (once)');
-    const b = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts')], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const b = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts')],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     if (b.status !== 0) process.stderr.write('demo: the dashboard build failed; serving the API only\n');
   }
   // A one-time login: a fresh admin with a random password, disabled when the demo stops.
@@ -142,7 +146,21 @@ async function demo(): Promise<number> {
     say('loading the organisations of the constituency (fictional, from the lab identities)');
     if ((await run(['org', 'import', orgs, '--db', DB])) !== 0) return 1;
 
-    const common = ['--lab', '--scope', RANGE, '-p', String(PORT), '--db', DB, '--timeout', '2', '--total-timeout', '8', '--lab-identities', identities];
+    const common = [
+      '--lab',
+      '--scope',
+      RANGE,
+      '-p',
+      String(PORT),
+      '--db',
+      DB,
+      '--timeout',
+      '2',
+      '--total-timeout',
+      '8',
+      '--lab-identities',
+      identities,
+    ];
     say('scan 1 — day 0 (Sunday 12 January 2020): classify, enrich, open cases');
     if ((await run(['scan', RANGE, ...common, '--label', 'day 0', '--no-summary'])) !== 0) return 1;
     say('drafting the notifications (nothing is sent: they wait in the outbox for review)');

@@ -4,9 +4,7 @@
  * (0 ok, 1 findings where a command defines it, 2 could not run, 130 interrupted).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { isEdgewatchError } from '../errors.js';
-import { rewriteNucleiFlags } from './argv.js';
+import { Command } from 'commander';
 import { registerCasesCommands } from './commands/cases.js';
 import { registerChecksCommand } from './commands/checks.js';
 import { registerCollectScriptCommand } from './commands/collect-script.js';
@@ -20,6 +18,7 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTriageCommand } from './commands/triage.js';
 import { registerWorkerCommands } from './commands/worker.js';
+import { runProgram } from './run-program.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -49,20 +48,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(rewriteNucleiFlags(argv), { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (isEdgewatchError(e)) {
-      process.stderr.write(`edgewatch: error ${e.code}: ${e.message}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`edgewatch: internal error: ${(e as Error)?.stack ?? e}\n`);
-    return 2;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runProgram(buildProgram(), argv);
 }
 
 const isMain = process.argv[1] !== undefined && /cli[\\/]index\.ts$/.test(process.argv[1]);

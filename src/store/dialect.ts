@@ -6,11 +6,11 @@
  */
 import type { Kysely } from 'kysely';
 import { EdgewatchError } from '../errors.js';
-import type { Database } from './schema.js';
+import type { ScanRecord } from '../scan/record.js';
 import { openPostgresDialect } from './pg-dialect.js';
+import type { Database } from './schema.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
 import type { StoreCapabilities, StoreConfig } from './types.js';
-import type { ScanRecord } from '../scan/record.js';
 
 /** Result of a synchronous write statement. */
 export interface SyncRunResult {
@@ -70,7 +70,8 @@ export function openDialect(cfg: StoreConfig): StoreDialect {
       if (typeof file !== 'string' || file.length === 0) {
         throw new EdgewatchError('EW_STORE_OPEN', 'SQLite store needs a file path');
       }
-      return openSqliteDialect(file);
+      const cacheKib = (cfg as { cacheKib?: unknown }).cacheKib;
+      return openSqliteDialect(file, typeof cacheKib === 'number' && cacheKib >= 1024 ? cacheKib : undefined);
     }
     case 'postgres': {
       const url = (cfg as { url?: unknown }).url;

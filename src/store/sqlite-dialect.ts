@@ -17,7 +17,7 @@ import type { StoreCapabilities } from './types.js';
 const BUSY_TIMEOUT_MS = 5_000;
 /** Page size of newly created files. */
 const PAGE_SIZE = 16_384;
-/** Page cache per connection (negative = KiB). */
+/** Page cache per connection, KiB (the report and API queries read large index ranges). */
 const CACHE_KIB = 32_768;
 
 const SQLITE_CAPABILITIES: StoreCapabilities = Object.freeze({
@@ -44,7 +44,7 @@ class StoreSqliteDialect extends SqliteDialect {
 }
 
 /** Open (creating when missing) the SQLite store file. Throws EW_STORE_OPEN with the path. */
-export function openSqliteDialect(file: string): StoreDialect {
+export function openSqliteDialect(file: string, cacheKib = CACHE_KIB): StoreDialect {
   const inMemory = file === ':memory:';
   const path = inMemory ? file : resolve(file);
   let opened: BetterSqlite3.Database | undefined;
@@ -64,7 +64,7 @@ export function openSqliteDialect(file: string): StoreDialect {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    handle.pragma(`cache_size = -${CACHE_KIB}`);
+    handle.pragma(`cache_size = -${Math.floor(cacheKib)}`);
     handle.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (cause) {
     opened?.close();

@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import type { CveState, ScanRecord } from '../scan/record.js';
 import type { Database } from './schema.js';
 
-export type StoreConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; pool?: number };
+export type StoreConfig =
+  /** `cacheKib`: SQLite page cache of the connection (default 32 MiB; a scan's writer needs less). */
+  { dialect: 'sqlite'; file: string; cacheKib?: number } | { dialect: 'postgres'; url: string; pool?: number };
 
 /**
  * What the dialect under the store can do. Shared store code branches on these flags, never on a

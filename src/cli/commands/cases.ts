@@ -38,12 +38,16 @@ const out = (s: string) => process.stdout.write(s);
 function states(v: string | undefined): CaseState[] | undefined {
   if (!v) return undefined;
   const list = v.split(',').map((x) => x.trim());
-  for (const s of list) if (!(CASE_STATES as readonly string[]).includes(s)) throw new EdgewatchError('EW_CLI_USAGE', `--state: one of ${CASE_STATES.join(', ')}`);
+  for (const s of list)
+    if (!(CASE_STATES as readonly string[]).includes(s))
+      throw new EdgewatchError('EW_CLI_USAGE', `--state: one of ${CASE_STATES.join(', ')}`);
   return list as CaseState[];
 }
 
 export function registerCasesCommands(program: Command): void {
-  const cases = program.command('cases').description('Cases: one per organisation (or network + abuse contact) with its open findings and history');
+  const cases = program
+    .command('cases')
+    .description('Cases: one per organisation (or network + abuse contact) with its open findings and history');
   const common = (c: Command) => c.option('--db <file|url>', 'store').option('--config <file>', 'YAML config file');
 
   common(
@@ -64,32 +68,37 @@ export function registerCasesCommands(program: Command): void {
     }),
   );
 
-  common(cases.command('list').description('List cases').option('--state <states>', `comma-separated: ${CASE_STATES.join(', ')}`).option('-j, --json', 'JSON Lines')).action(
-    async (o: Flags & { state?: string; json?: boolean }) =>
-      withStore(o, async (store) => {
-        const repo = new Cases(store.db);
-        const list = await repo.list({ state: states(o.state) });
-        if (o.json) {
-          for (const c of list) out(`${JSON.stringify(c)}\n`);
-          return;
-        }
-        const rows: string[][] = [];
-        for (const c of list) {
-          const hosts = await repo.hosts(c.id);
-          rows.push([
-            c.id,
-            c.state,
-            c.worst ?? '',
-            printable(c.org_key ?? c.grp ?? ''),
-            String(hosts.filter((h) => h.state === 'open').length),
-            String(hosts.length),
-            c.notified_at?.slice(0, 10) ?? '',
-            c.opened_at.slice(0, 10),
-          ]);
-        }
-        out(table(['ticket', 'state', 'worst', 'owner', 'open', 'hosts', 'notified', 'opened'], rows));
-        out(`${list.length} case(s)\n`);
-      }),
+  common(
+    cases
+      .command('list')
+      .description('List cases')
+      .option('--state <states>', `comma-separated: ${CASE_STATES.join(', ')}`)
+      .option('-j, --json', 'JSON Lines'),
+  ).action(async (o: Flags & { state?: string; json?: boolean }) =>
+    withStore(o, async (store) => {
+      const repo = new Cases(store.db);
+      const list = await repo.list({ state: states(o.state) });
+      if (o.json) {
+        for (const c of list) out(`${JSON.stringify(c)}\n`);
+        return;
+      }
+      const rows: string[][] = [];
+      for (const c of list) {
+        const hosts = await repo.hosts(c.id);
+        rows.push([
+          c.id,
+          c.state,
+          c.worst ?? '',
+          printable(c.org_key ?? c.grp ?? ''),
+          String(hosts.filter((h) => h.state === 'open').length),
+          String(hosts.length),
+          c.notified_at?.slice(0, 10) ?? '',
+          c.opened_at.slice(0, 10),
+        ]);
+      }
+      out(table(['ticket', 'state', 'worst', 'owner', 'open', 'hosts', 'notified', 'opened'], rows));
+      out(`${list.length} case(s)\n`);
+    }),
   );
 
   common(cases.command('show <ticket>').description('A case: its hosts and full history').option('-j, --json', 'JSON')).action(
@@ -104,7 +113,9 @@ export function registerCasesCommands(program: Command): void {
           out(`${JSON.stringify({ case: c, hosts, events, messages: messages.map(({ body: _b, attachments: _a, ...m }) => m) })}\n`);
           return;
         }
-        out(`${c.id}  ${c.state}  worst: ${c.worst ?? '-'}  owner: ${printable(c.owner)}\nopened ${c.opened_at}  notified ${c.notified_at ?? '-'}  last scan ${c.last_scan ?? '-'}\n\n`);
+        out(
+          `${c.id}  ${c.state}  worst: ${c.worst ?? '-'}  owner: ${printable(c.owner)}\nopened ${c.opened_at}  notified ${c.notified_at ?? '-'}  last scan ${c.last_scan ?? '-'}\n\n`,
+        );
         out(
           table(
             ['host', 'state', 'build', 'findings', 'first scan', 'fixed in'],
@@ -123,7 +134,8 @@ export function registerCasesCommands(program: Command): void {
           ),
         );
         out('\nhistory:\n');
-        for (const e of events) out(`  ${e.at}  ${e.kind.padEnd(18)} ${printable(e.actor)}  ${printable(JSON.stringify(e.detail)).slice(0, 300)}\n`);
+        for (const e of events)
+          out(`  ${e.at}  ${e.kind.padEnd(18)} ${printable(e.actor)}  ${printable(JSON.stringify(e.detail)).slice(0, 300)}\n`);
         if (messages.length) {
           out('\nmessages:\n');
           for (const m of messages) out(`  ${m.id}  ${m.template.padEnd(10)} ${m.state.padEnd(9)} ${printable(m.to.join(', '))}\n`);
@@ -137,18 +149,20 @@ export function registerCasesCommands(program: Command): void {
     ['resolve', 'resolved', 'Resolve by hand (e.g. the owner proved the hosts are not theirs)'],
     ['reopen', 'open', 'Reopen a case'],
   ] as const) {
-    common(cases.command(`${name} <ticket>`).description(desc).option('--note <text>', 'why')).action(async (ticket: string, o: Flags & { note?: string }) =>
-      withStore(o, async (store) => {
-        const c = await new Cases(store.db).transition(ticket, to, 'cli', o.note);
-        out(`${c.id}: ${c.state}\n`);
-      }),
+    common(cases.command(`${name} <ticket>`).description(desc).option('--note <text>', 'why')).action(
+      async (ticket: string, o: Flags & { note?: string }) =>
+        withStore(o, async (store) => {
+          const c = await new Cases(store.db).transition(ticket, to, 'cli', o.note);
+          out(`${c.id}: ${c.state}\n`);
+        }),
     );
   }
-  common(cases.command('note <ticket> <text>').description('Add a note to the case history')).action(async (ticket: string, text: string, o: Flags) =>
-    withStore(o, async (store) => {
-      await new Cases(store.db).note(ticket, 'cli', text);
-      out(`${ticket}: noted\n`);
-    }),
+  common(cases.command('note <ticket> <text>').description('Add a note to the case history')).action(
+    async (ticket: string, text: string, o: Flags) =>
+      withStore(o, async (store) => {
+        await new Cases(store.db).note(ticket, 'cli', text);
+        out(`${ticket}: noted\n`);
+      }),
   );
 
   // --- notify -----------------------------------------------------------------------------------
@@ -167,15 +181,25 @@ export function registerCasesCommands(program: Command): void {
       if (o.update) {
         const scan = await pickScan(store, o.scan);
         const s = await updateCases(store, scan, { escalateAfterDays: n.escalate_after_days, actor: 'cli' });
-        if (!o.json) process.stderr.write(`[edgewatch] cases from ${scan}: ${s.opened} opened, ${s.resolved} resolved, ${s.escalated} escalated, ${s.hostsFixed} hosts fixed\n`);
+        if (!o.json)
+          process.stderr.write(
+            `[edgewatch] cases from ${scan}: ${s.opened} opened, ${s.resolved} resolved, ${s.escalated} escalated, ${s.hostsFixed} hosts fixed\n`,
+          );
       }
       const r = await planNotifications(store.db, { config: n, actor: 'cli', cases: o.case?.split(',') });
       if (o.json) {
         for (const p of r.planned) out(`${JSON.stringify(p)}\n`);
         return;
       }
-      out(table(['message', 'case', 'template', 'lang', 'to', 'subject'], r.planned.map((p) => [p.id, p.case_id, p.template, p.language, printable(p.to.join(', ')), printable(p.subject)])));
-      out(`${r.planned.length} message(s) drafted; ${r.skipped.length} case(s) with nothing due. Review with \`edgewatch notify show ID\`, then \`edgewatch notify approve\`.\n`);
+      out(
+        table(
+          ['message', 'case', 'template', 'lang', 'to', 'subject'],
+          r.planned.map((p) => [p.id, p.case_id, p.template, p.language, printable(p.to.join(', ')), printable(p.subject)]),
+        ),
+      );
+      out(
+        `${r.planned.length} message(s) drafted; ${r.skipped.length} case(s) with nothing due. Review with \`edgewatch notify show ID\`, then \`edgewatch notify approve\`.\n`,
+      );
       for (const s of r.skipped.slice(0, 50)) process.stderr.write(`  ${s.case_id}: ${s.reason}\n`);
     }),
   );
@@ -190,13 +214,20 @@ export function registerCasesCommands(program: Command): void {
   ).action(async (o: Flags & { state?: string; case?: string; json?: boolean }) =>
     withStore(o, async (store) => {
       const st = o.state?.split(',').map((s) => s.trim());
-      for (const s of st ?? []) if (!(OUTBOX_STATES as readonly string[]).includes(s)) throw new EdgewatchError('EW_CLI_USAGE', `--state: one of ${OUTBOX_STATES.join(', ')}`);
+      for (const s of st ?? [])
+        if (!(OUTBOX_STATES as readonly string[]).includes(s))
+          throw new EdgewatchError('EW_CLI_USAGE', `--state: one of ${OUTBOX_STATES.join(', ')}`);
       const list = await listOutbox(store.db, { state: st as OutboxState[] | undefined, caseId: o.case });
       if (o.json) {
         for (const { body: _b, attachments: _a, ...m } of list) out(`${JSON.stringify(m)}\n`);
         return;
       }
-      out(table(['message', 'case', 'template', 'state', 'to', 'message-id', 'error'], list.map((m) => [m.id, m.case_id, m.template, m.state, printable(m.to.join(', ')), m.message_id, printable(m.last_error ?? '')])));
+      out(
+        table(
+          ['message', 'case', 'template', 'state', 'to', 'message-id', 'error'],
+          list.map((m) => [m.id, m.case_id, m.template, m.state, printable(m.to.join(', ')), m.message_id, printable(m.last_error ?? '')]),
+        ),
+      );
     }),
   );
 
@@ -222,10 +253,11 @@ export function registerCasesCommands(program: Command): void {
     }),
   );
 
-  common(notify.command('cancel <ids...>').description('Cancel drafts or approved messages not yet sent')).action(async (ids: string[], o: Flags) =>
-    withStore(o, async (store) => {
-      out(`${await cancel(store.db, ids, 'cli')} message(s) cancelled\n`);
-    }),
+  common(notify.command('cancel <ids...>').description('Cancel drafts or approved messages not yet sent')).action(
+    async (ids: string[], o: Flags) =>
+      withStore(o, async (store) => {
+        out(`${await cancel(store.db, ids, 'cli')} message(s) cancelled\n`);
+      }),
   );
 
   registerNotifyDelivery(notify);

@@ -73,9 +73,14 @@ export function registerChecksCommand(program: Command, io: ChecksIo = processIo
 
   checks
     .command('list')
-    .description('list the checks of the pack in use: id, kind, product, CVEs, severity, file (the pack version on stderr; -j: on every line)')
+    .description(
+      'list the checks of the pack in use: id, kind, product, CVEs, severity, file (the pack version on stderr; -j: on every line)',
+    )
     .option('--checks <dir>', 'directory of check files, or a pack folder (default: the pack in use)')
-    .option('--data-dir <dir>', 'data directory holding installed packs (default: config data_dir, EDGEWATCH_DATA_DIR, ~/.local/share/edgewatch)')
+    .option(
+      '--data-dir <dir>',
+      'data directory holding installed packs (default: config data_dir, EDGEWATCH_DATA_DIR, ~/.local/share/edgewatch)',
+    )
     .option('--config <file>', 'YAML config file (for data_dir)')
     .option('-j, --jsonl', 'one JSON line per check: id, kind, cves, vendor, product, severity, file, pack, pack_version')
     .action(async (flags: PackFlags & { checks?: string; jsonl?: boolean }) => {
@@ -144,10 +149,11 @@ export function registerChecksCommand(program: Command, io: ChecksIo = processIo
       'verify a check pack (folder or .tar.gz: manifest, SHA-256 sums, signature, every check file) and install it; a bad pack is refused and nothing changes',
     )
     .argument('<pack>', 'pack folder or .tar.gz file')
-    .option('--key <file>', 'trusted Ed25519 public key (PEM); repeatable; makes a signature mandatory', (v: string, prev: string[] = []) => [
-      ...prev,
-      v,
-    ])
+    .option(
+      '--key <file>',
+      'trusted Ed25519 public key (PEM); repeatable; makes a signature mandatory',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--force', 'install even when the pack is not newer than the one in use (downgrade or reinstall)')
     .option('--data-dir <dir>', 'data directory to install into (default: config data_dir, EDGEWATCH_DATA_DIR, ~/.local/share/edgewatch)')
     .option('--config <file>', 'YAML config file (data_dir, pack_keys)')

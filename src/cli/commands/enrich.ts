@@ -33,8 +33,8 @@ import { printable, table } from '../../report/render.js';
 import type { ScanRecord } from '../../scan/record.js';
 import { isPostgresUrl } from '../../store/location.js';
 import type { Store } from '../../store/types.js';
-import { pickScan } from '../scan-ref.js';
 import { baseConfig, type CommonFlags, openConfiguredStore } from '../context.js';
+import { pickScan } from '../scan-ref.js';
 import { safeJson } from './org.js';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -64,7 +64,8 @@ function recordBase(r: ScanRecord | undefined, port: number | undefined): IntelM
   if (typeof r.status === 'string') b['extra.status'] = r.status;
   if (typeof r.compromised === 'string') b['extra.compromised'] = r.compromised;
   if (r.cve && typeof r.cve === 'object') {
-    for (const [k, v] of Object.entries(r.cve).slice(0, 50)) if (typeof v === 'string' && /^[A-Za-z0-9._-]{1,40}$/.test(k)) b[`extra.cve.${k}`] = v;
+    for (const [k, v] of Object.entries(r.cve).slice(0, 50))
+      if (typeof v === 'string' && /^[A-Za-z0-9._-]{1,40}$/.test(k)) b[`extra.cve.${k}`] = v;
   }
   if (typeof r.scan_id === 'string') b['extra.scan_id'] = r.scan_id;
   return b;
@@ -128,7 +129,8 @@ async function runEnrichList(args: string[], flags: EnrichFlags, cfg: Config): P
     let source: AsyncIterable<Buffer | string>;
     if (flags.list === '-') source = process.stdin;
     else {
-      if (!existsSync(flags.list)) throw new EdgewatchError('EW_ENRICH_INPUT', 'cannot read the address list: no such file', { file: flags.list });
+      if (!existsSync(flags.list))
+        throw new EdgewatchError('EW_ENRICH_INPUT', 'cannot read the address list: no such file', { file: flags.list });
       source = fileLines(flags.list);
     }
     try {
@@ -240,11 +242,15 @@ export function registerEnrichCommands(program: Command): void {
     .option('-l, --list <file>', 'file of addresses or a scan\'s JSON Lines records ("-" for stdin)')
     .option('-j, --json', 'JSON Lines with IntelMQ field names')
     .option('--scan <id>', 'enrich a stored scan (id, prefix, label, latest) into the database')
-    .option('--lab-identities <file>', 'lab demo identities (from `edgewatch lab --identities`): loopback lab hosts take the facts of their public address')
+    .option(
+      '--lab-identities <file>',
+      'lab demo identities (from `edgewatch lab --identities`): loopback lab hosts take the facts of their public address',
+    )
     .option('--no-attribute', 'skip organisation matching')
     .option('-c, --concurrency <n>', 'addresses with network lookups under way at once (--rdns/--rdap)', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new EdgewatchError('EW_ENRICH_OPTION', `--concurrency must be an integer from 1 to 1024, got "${v}"`);
+      if (!Number.isInteger(n) || n < 1 || n > 1024)
+        throw new EdgewatchError('EW_ENRICH_OPTION', `--concurrency must be an integer from 1 to 1024, got "${v}"`);
       return n;
     })
     .option('--db <path|url>', 'database (for organisations, and --scan)')
@@ -253,15 +259,19 @@ export function registerEnrichCommands(program: Command): void {
   enrich.action(async (args: string[], flags: EnrichFlags) => {
     const cfg = baseConfig(flags);
     if (flags.scan !== undefined) {
-      if (flags.list || args.length) throw new EdgewatchError('EW_ENRICH_INPUT', '--scan enriches a stored scan: give no address list with it');
+      if (flags.list || args.length)
+        throw new EdgewatchError('EW_ENRICH_INPUT', '--scan enriches a stored scan: give no address list with it');
       await runEnrichScan(flags, cfg);
       return;
     }
-    if (!flags.list && args.length === 0) throw new EdgewatchError('EW_CLI_USAGE', 'give addresses, -l FILE (or - for stdin), or --scan ID');
+    if (!flags.list && args.length === 0)
+      throw new EdgewatchError('EW_CLI_USAGE', 'give addresses, -l FILE (or - for stdin), or --scan ID');
     await runEnrichList(args, flags, cfg);
   });
 
-  const data = program.command('data').description('Offline geo / AS data: bundled @ip-location-db packages and imported files (imports win).');
+  const data = program
+    .command('data')
+    .description('Offline geo / AS data: bundled @ip-location-db packages and imported files (imports win).');
 
   data
     .command('import')
@@ -275,8 +285,15 @@ export function registerEnrichCommands(program: Command): void {
     .option('--config <file>', 'config file (YAML), for data_dir')
     .action(async (files: string[], flags: DataFlags) => {
       const cfg = baseConfig(flags);
-      if (flags.kind !== undefined && flags.kind !== 'country' && flags.kind !== 'asn') throw new EdgewatchError('EW_CLI_USAGE', `--kind must be country or asn, got "${flags.kind}"`);
-      const r = importGeoData(files, { dataDir: dataDir(cfg), kind: flags.kind as 'country' | 'asn' | undefined, name: flags.name, date: flags.date, dryRun: flags.dryRun });
+      if (flags.kind !== undefined && flags.kind !== 'country' && flags.kind !== 'asn')
+        throw new EdgewatchError('EW_CLI_USAGE', `--kind must be country or asn, got "${flags.kind}"`);
+      const r = importGeoData(files, {
+        dataDir: dataDir(cfg),
+        kind: flags.kind as 'country' | 'asn' | undefined,
+        name: flags.name,
+        date: flags.date,
+        dryRun: flags.dryRun,
+      });
       if (flags.json) {
         out(safeJson(r));
         return;
@@ -299,27 +316,45 @@ export function registerEnrichCommands(program: Command): void {
       const manifest = readManifest(dir);
       const rows = geo.sources.map((s) => {
         const m = manifest.find((e) => `import:${e.name}` === s.id && e.kind === s.kind);
-        return { ...s, description: m?.description ?? null, original: m?.original ?? null, imported_at: m?.imported_at ?? null, ranges: m?.entries ?? null };
+        return {
+          ...s,
+          description: m?.description ?? null,
+          original: m?.original ?? null,
+          imported_at: m?.imported_at ?? null,
+          ranges: m?.entries ?? null,
+        };
       });
       if (flags.json) {
         out(safeJson({ data_dir: dir, sources: rows }));
         return;
       }
-      out(table(['source', 'kind', 'version', 'date', 'origin', 'from'], rows.map((r) => [r.id, r.kind, r.version, r.date ?? '-', r.origin, r.original ?? r.path])));
+      out(
+        table(
+          ['source', 'kind', 'version', 'date', 'origin', 'from'],
+          rows.map((r) => [r.id, r.kind, r.version, r.date ?? '-', r.origin, r.original ?? r.path]),
+        ),
+      );
       if (rows.some((r) => r.origin === 'bundled')) {
-        out('note: the bundled npm data has known errors and its npm updates will stop; import better data with `edgewatch data import` (it wins).');
+        out(
+          'note: the bundled npm data has known errors and its npm updates will stop; import better data with `edgewatch data import` (it wins).',
+        );
       }
     });
 
   data
     .command('update')
-    .description(`Download fresh ip-location-db data (default mirror ${DEFAULT_UPDATE_BASE}) and install it like an import. Needs internet; refused when EDGEWATCH_OFFLINE is set.`)
+    .description(
+      `Download fresh ip-location-db data (default mirror ${DEFAULT_UPDATE_BASE}) and install it like an import. Needs internet; refused when EDGEWATCH_OFFLINE is set.`,
+    )
     .option('--from <url>', 'mirror base URL with the same layout')
     .option('--config <file>', 'config file (YAML), for data_dir')
     .action(async (flags: DataFlags) => {
       const cfg = baseConfig(flags);
       const res = await updateGeoData({ dataDir: dataDir(cfg), from: flags.from, log: (m) => err(`edgewatch: ${m}`) });
-      for (const r of res) out(`installed: ${r.entries[0].name} (${r.entries.map((e) => e.kind).join(' + ')}), ${r.v4} IPv4 + ${r.v6} IPv6 ranges, date ${r.entries[0].date ?? 'unknown'}`);
+      for (const r of res)
+        out(
+          `installed: ${r.entries[0].name} (${r.entries.map((e) => e.kind).join(' + ')}), ${r.v4} IPv4 + ${r.v6} IPv6 ranges, date ${r.entries[0].date ?? 'unknown'}`,
+        );
     });
 
   data

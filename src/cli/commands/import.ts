@@ -43,7 +43,9 @@ export function registerImportCommands(program: Command): void {
         const checks = await loadChecks(paths, cfg.data_dir ? { packDataRoot: dataDir(cfg) } : {});
         for (const c of checks) known.set(c.id, { kind: c.kind, cves: c.info.cves ?? [], product: c.info.product });
       } catch (e) {
-        process.stderr.write(`edgewatch: warning: checks not loaded (${(e as Error).message.split('\n')[0]}); edgewatch template ids are not recognised\n`);
+        process.stderr.write(
+          `edgewatch: warning: checks not loaded (${(e as Error).message.split('\n')[0]}); edgewatch template ids are not recognised\n`,
+        );
       }
       const store = await openConfiguredStore(cfg);
       try {

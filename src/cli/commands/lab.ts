@@ -114,9 +114,18 @@ export function registerLabCommand(program: Command): void {
     .option('--listen <mode>', 'per-address | wildcard | auto', 'auto')
     .option('--mix <file>', 'persona weights (YAML or JSON mapping persona → weight)')
     .option('--truth <file>', 'write the ground truth here (JSON Lines, rewritten on every step)')
-    .option('--identities <file>', 'write demo public identities (lab_ip → public address of a real allocation, organisation, sector) as JSON Lines')
-    .option('--identity-countries <mix>', 'country mix of the public identities, e.g. NL=40,DE=15,US=15 (default NL=40,DE=15,BE=10,US=15,GB=10,FR=10)')
-    .option('--identity-orgs <file>', 'where to write the organisation list for `edgewatch org import` (default: next to --identities, *.orgs.yaml)')
+    .option(
+      '--identities <file>',
+      'write demo public identities (lab_ip → public address of a real allocation, organisation, sector) as JSON Lines',
+    )
+    .option(
+      '--identity-countries <mix>',
+      'country mix of the public identities, e.g. NL=40,DE=15,US=15 (default NL=40,DE=15,BE=10,US=15,GB=10,FR=10)',
+    )
+    .option(
+      '--identity-orgs <file>',
+      'where to write the organisation list for `edgewatch org import` (default: next to --identities, *.orgs.yaml)',
+    )
     .action(async (flags: LabFlags) => {
       if (!['auto', 'per-address', 'wildcard'].includes(flags.listen)) {
         throw new EdgewatchError('EW_LAB_OPTION', `--listen must be per-address, wildcard or auto, got "${flags.listen}"`);
@@ -135,12 +144,16 @@ export function registerLabCommand(program: Command): void {
       process.stdout.write(`${summaryLine(lab)}\n`);
       if (flags.identities) {
         const ids = buildPublicIdentities(
-          lab.truth().map((t) => ({ ip: t.ip, certOrg: t.identity?.org ?? null, certNames: t.identity ? [t.identity.cn, ...t.identity.sans] : [] })),
+          lab
+            .truth()
+            .map((t) => ({ ip: t.ip, certOrg: t.identity?.org ?? null, certNames: t.identity ? [t.identity.cn, ...t.identity.sans] : [] })),
           { seed: flags.seed, countries: flags.identityCountries ? parseCountryMix(flags.identityCountries) : undefined },
         );
         const orgsFile = flags.identityOrgs ?? defaultOrgsFile(flags.identities);
         writePublicIdentities(ids, flags.identities, orgsFile);
-        process.stdout.write(`lab identities=${flags.identities} (${ids.identities.length} hosts, ${ids.orgs.length} organisations) orgs=${orgsFile}\n`);
+        process.stdout.write(
+          `lab identities=${flags.identities} (${ids.identities.length} hosts, ${ids.orgs.length} organisations) orgs=${orgsFile}\n`,
+        );
       }
       await new Promise<void>((resolve) => {
         let busy = Promise.resolve();

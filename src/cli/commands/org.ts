@@ -13,9 +13,9 @@
  * Output is safe for a terminal: control characters in stored text are escaped.
  */
 import type { Command } from 'commander';
-import { buildOrgMatcher, importOrganisations, loadOrgMatcher, type Organisation } from '../../enrich/org/index.js';
 import { cleanText } from '../../enrich/org/clean.js';
 import { type HostView, hostView } from '../../enrich/org/host.js';
+import { buildOrgMatcher, importOrganisations, loadOrgMatcher, type Organisation } from '../../enrich/org/index.js';
 import type { Attribution, HostName } from '../../enrich/types.js';
 import { EdgewatchError } from '../../errors.js';
 import { printable, table } from '../../report/render.js';

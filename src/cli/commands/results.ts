@@ -7,9 +7,9 @@ import type { Command } from 'commander';
 import { EdgewatchError } from '../../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, runExport } from '../../report/exports/index.js';
 import { parseTlp, reportMeta } from '../../report/meta.js';
+import { type BaseSection, type ReportFormat, renderDiff, table } from '../../report/render.js';
 import { type FullReport, renderFullReport } from '../../report/render-attribution.js';
 import { createHostViewSink } from '../../report/render-hosts.js';
-import { type BaseSection, type ReportFormat, renderDiff, table } from '../../report/render.js';
 import { buildAttribution, scanSources } from '../../store/report-attribution.js';
 import { validateFilter } from '../../store/report-filter.js';
 import { iterateHostRows, scanCves } from '../../store/report-hosts.js';
@@ -47,7 +47,8 @@ function splitList(v: string | undefined): string[] | undefined {
 function parseBy(v: string | undefined): { sections: Set<BaseSection>; dims: AttributionDim[] } {
   const list = splitList(v) ?? DEFAULT_BY;
   for (const b of list) {
-    if (!(BY_VALUES as readonly string[]).includes(b)) throw new EdgewatchError('EW_REPORT_OPTION', `--by "${b}" is not one of ${BY_VALUES.join(', ')}`);
+    if (!(BY_VALUES as readonly string[]).includes(b))
+      throw new EdgewatchError('EW_REPORT_OPTION', `--by "${b}" is not one of ${BY_VALUES.join(', ')}`);
   }
   return {
     sections: new Set(list.filter((b): b is BaseSection => (BASE_SECTIONS as readonly string[]).includes(b))),
@@ -148,7 +149,16 @@ export function registerResultCommands(program: Command): void {
     async (
       ref: string | undefined,
       flags: StoreFlags &
-        FilterFlags & { format?: string; tlp: string; by?: string; trend?: boolean; since?: string; hosts?: boolean; all?: boolean; limit?: number },
+        FilterFlags & {
+          format?: string;
+          tlp: string;
+          by?: string;
+          trend?: boolean;
+          since?: string;
+          hosts?: boolean;
+          all?: boolean;
+          limit?: number;
+        },
     ) => {
       const format = checkFormat(flags.format);
       const tlp = parseTlp(flags.tlp);
@@ -226,7 +236,10 @@ export function registerResultCommands(program: Command): void {
       const id = await pickScan(store, ref);
       const scan = (await store.getScan(id)) as ScanRow;
       const r = await runExport(store.db, scan, { format, tlp, filter, output: flags.output ? resolve(flags.output) : undefined });
-      if (flags.output) process.stderr.write(`edgewatch: wrote ${r.items} ${format} item(s) for ${r.hosts} host(s) of scan ${id} to ${flags.output} (TLP:${tlp})\n`);
+      if (flags.output)
+        process.stderr.write(
+          `edgewatch: wrote ${r.items} ${format} item(s) for ${r.hosts} host(s) of scan ${id} to ${flags.output} (TLP:${tlp})\n`,
+        );
     });
   });
 }

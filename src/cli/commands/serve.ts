@@ -34,40 +34,57 @@ export function registerServeCommands(program: Command): void {
     .option('--web <dir>', 'directory of the built dashboard (default web/dist)')
     .option('--log', 'log requests (secrets redacted)')
     .option('--trust-proxy <addrs>', 'behind a TLS reverse proxy: its address(es), comma-separated, trusted for X-Forwarded-For/-Proto')
-    .action(async (o: { port: number; host: string; db?: string; config?: string; lab?: boolean; web?: string; log?: boolean; trustProxy?: string }) => {
-      const cfg = baseConfig({ db: o.db, config: o.config, lab: o.lab });
-      const store = await openConfiguredStore(cfg);
-      const webRoot = o.web ?? WEB_ROOT;
-      const app = await buildServer({
-        store,
-        webRoot,
-        logger: o.log === true,
-        trustProxy: o.trustProxy,
-        context: {
-          notify: cfg.notify,
-          startScan: createScanStarter({ store, db: cfg.db, allowLab: o.lab === true, onLog: (l) => process.stderr.write(`[scan] ${l}\n`) }),
-        },
-      });
-      const users = await new Users(store.db).count();
-      await app.listen({ port: o.port, host: o.host });
-      const addr = app.server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : o.port;
-      const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-      process.stderr.write(`[edgewatch] serving http://${host}:${port}/ (API /api, docs /docs) over ${cfg.db}\n`);
-      if (!existsSync(webRoot)) process.stderr.write(`[edgewatch] no dashboard build at ${webRoot}: run \`npm run build:web\` (API only)\n`);
-      if (users === 0) process.stderr.write('[edgewatch] no users yet: create the first admin with `edgewatch user add NAME --admin`\n');
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.stderr.write('[edgewatch] stopping\n');
-          app.close().then(
-            () => store.close().then(resolve, resolve),
-            () => resolve(),
-          );
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+    .action(
+      async (o: {
+        port: number;
+        host: string;
+        db?: string;
+        config?: string;
+        lab?: boolean;
+        web?: string;
+        log?: boolean;
+        trustProxy?: string;
+      }) => {
+        const cfg = baseConfig({ db: o.db, config: o.config, lab: o.lab });
+        const store = await openConfiguredStore(cfg);
+        const webRoot = o.web ?? WEB_ROOT;
+        const app = await buildServer({
+          store,
+          webRoot,
+          logger: o.log === true,
+          trustProxy: o.trustProxy,
+          context: {
+            notify: cfg.notify,
+            startScan: createScanStarter({
+              store,
+              db: cfg.db,
+              allowLab: o.lab === true,
+              onLog: (l) => process.stderr.write(`[scan] ${l}\n`),
+            }),
+          },
+        });
+        const users = await new Users(store.db).count();
+        await app.listen({ port: o.port, host: o.host });
+        const addr = app.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : o.port;
+        const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+        process.stderr.write(`[edgewatch] serving http://${host}:${port}/ (API /api, docs /docs) over ${cfg.db}\n`);
+        if (!existsSync(webRoot))
+          process.stderr.write(`[edgewatch] no dashboard build at ${webRoot}: run \`npm run build:web\` (API only)\n`);
+        if (users === 0) process.stderr.write('[edgewatch] no users yet: create the first admin with `edgewatch user add NAME --admin`\n');
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.stderr.write('[edgewatch] stopping\n');
+            app.close().then(
+              () => store.close().then(resolve, resolve),
+              () => resolve(),
+            );
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
 
   const user = program.command('user').description('Local accounts and API tokens of the API and dashboard');
   user
@@ -79,27 +96,37 @@ export function registerServeCommands(program: Command): void {
     .option('--password-stdin', 'read the password (one line) from stdin')
     .option('--db <file|url>', 'store')
     .option('--config <file>', 'YAML config file')
-    .action(async (name: string, o: { admin?: boolean; role?: string; constituency?: string; passwordStdin?: boolean; db?: string; config?: string }) => {
-      const role: Role = o.admin ? 'admin' : ((o.role ?? 'viewer') as Role);
-      if (!isRole(role)) throw new EdgewatchError('EW_USER_INVALID', '--role must be admin, analyst or viewer');
-      const generated = !o.passwordStdin;
-      const password = o.passwordStdin ? readPasswordStdin() : randomBytes(15).toString('base64url');
-      const store = await openConfiguredStore(baseConfig({ db: o.db, config: o.config }));
-      try {
-        const u = await new Users(store.db).create({
-          username: name,
-          password,
-          role,
-          constituencies: o.constituency ? o.constituency.split(',') : [],
-        });
-        await audit(store.db, { actor: 'cli', action: 'user_create', target: u.username, detail: { role: u.role, constituencies: u.constituencies } });
-        process.stdout.write(
-          `created ${u.role} ${u.username}${u.constituencies.length ? ` (constituencies: ${u.constituencies.join(', ')})` : ''}\n${generated ? `password: ${password}\n` : ''}`,
-        );
-      } finally {
-        await store.close();
-      }
-    });
+    .action(
+      async (
+        name: string,
+        o: { admin?: boolean; role?: string; constituency?: string; passwordStdin?: boolean; db?: string; config?: string },
+      ) => {
+        const role: Role = o.admin ? 'admin' : ((o.role ?? 'viewer') as Role);
+        if (!isRole(role)) throw new EdgewatchError('EW_USER_INVALID', '--role must be admin, analyst or viewer');
+        const generated = !o.passwordStdin;
+        const password = o.passwordStdin ? readPasswordStdin() : randomBytes(15).toString('base64url');
+        const store = await openConfiguredStore(baseConfig({ db: o.db, config: o.config }));
+        try {
+          const u = await new Users(store.db).create({
+            username: name,
+            password,
+            role,
+            constituencies: o.constituency ? o.constituency.split(',') : [],
+          });
+          await audit(store.db, {
+            actor: 'cli',
+            action: 'user_create',
+            target: u.username,
+            detail: { role: u.role, constituencies: u.constituencies },
+          });
+          process.stdout.write(
+            `created ${u.role} ${u.username}${u.constituencies.length ? ` (constituencies: ${u.constituencies.join(', ')})` : ''}\n${generated ? `password: ${password}\n` : ''}`,
+          );
+        } finally {
+          await store.close();
+        }
+      },
+    );
   user
     .command('list')
     .description('List users')

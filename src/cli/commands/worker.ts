@@ -18,8 +18,6 @@ import {
   ENRICH_QUEUE,
   type EnrichJobResult,
   enqueueEnrich,
-  startEnrichWorker,
-  waitForJob,
   pingRedis,
   type QueueSettings,
   queueStatus,
@@ -27,15 +25,17 @@ import {
   renderStatus,
   runCoordinator,
   scanStatusOf,
+  startEnrichWorker,
   startScanWorker,
   storeRetry,
+  waitForJob,
 } from '../../queue/index.js';
 import type { RecordSink } from '../../report/output.js';
 import { ScopeGuard } from '../../scope/index.js';
 import type { ScanRow, Store } from '../../store/types.js';
 import type { TargetInput } from '../../targets/types.js';
-import { pickScan } from '../scan-ref.js';
 import { baseConfig, openConfiguredStore, parseIntFlag, parseNumberFlag } from '../context.js';
+import { pickScan } from '../scan-ref.js';
 
 /** Flags shared by the coordinator, the worker and `scan status`. */
 export interface QueueFlags {
@@ -46,7 +46,8 @@ export interface QueueFlags {
 export function queueSettings(cfg: Config, flags: QueueFlags): QueueSettings {
   const redis = flags.redis ?? process.env.EDGEWATCH_REDIS ?? cfg.redis;
   const prefix = flags.queuePrefix ?? process.env.EDGEWATCH_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
-  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(prefix)) throw new EdgewatchError('EW_CLI_USAGE', '--queue-prefix must be 1-100 letters, digits, _ . -');
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(prefix))
+    throw new EdgewatchError('EW_CLI_USAGE', '--queue-prefix must be 1-100 letters, digits, _ . -');
   return { redis, prefix };
 }
 
@@ -170,7 +171,10 @@ export async function runDistributedScan(d: DistributedRunInput): Promise<number
       result.failed.length > 0
         ? `${result.failed.length} batch${result.failed.length === 1 ? '' : 'es'} failed after all attempts (first: ${result.failed[0].id}: ${result.failed[0].error.slice(0, 200)})`
         : `only ${row.done} of ${row.total} targets are recorded`;
-    throw new EdgewatchError('EW_QUEUE_INCOMPLETE', `scan ${d.scan.id} incomplete: ${why}; see \`edgewatch scan status ${d.scan.id}\`, fix the cause, then: ${resume}`);
+    throw new EdgewatchError(
+      'EW_QUEUE_INCOMPLETE',
+      `scan ${d.scan.id} incomplete: ${why}; see \`edgewatch scan status ${d.scan.id}\`, fix the cause, then: ${resume}`,
+    );
   }
   await storeRetry('scan state', () => d.store.setScanState(d.scan.id, 'finished'), storeWait);
   if (d.enrich) await enrichOnWorkers(d);
@@ -205,7 +209,9 @@ async function enrichOnWorkers(d: DistributedRunInput): Promise<void> {
       const x = r.result as EnrichJobResult;
       say(`enriched ${x.enriched} host(s), ${x.attributed} attributed to an organisation (${x.ms} ms, on a worker)`);
     } else {
-      say(`enrichment job ${e.id} ${r.state === 'failed' ? `failed: ${String(r.error).slice(0, 300)}` : `still ${r.state}`}; the scan is kept — retry with: ${retry}`);
+      say(
+        `enrichment job ${e.id} ${r.state === 'failed' ? `failed: ${String(r.error).slice(0, 300)}` : `still ${r.state}`}; the scan is kept — retry with: ${retry}`,
+      );
     }
   } catch (err) {
     say(`enrichment could not be queued: ${(err as Error).message.slice(0, 300)}; the scan is kept — retry with: ${retry}`);
@@ -230,7 +236,9 @@ interface StatusFlags extends QueueFlags {
 export function registerScanStatusCommand(scan: Command): void {
   scan
     .command('status')
-    .description('progress of a scan: records stored, and for distributed scans its batches (waiting, running, failed with errors) and live workers')
+    .description(
+      'progress of a scan: records stored, and for distributed scans its batches (waiting, running, failed with errors) and live workers',
+    )
     .argument('[scan]', 'scan id, id prefix or label (default: the latest scan)')
     .option('--db <file>', 'database (SQLite file or postgres:// URL; default edgewatch.db, or EDGEWATCH_DB)')
     .option('--config <file>', 'YAML config file')
@@ -400,7 +408,9 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       const every = Math.round((flags.statsInterval ?? 10) * 1000);
       if (every > 0 && now - lastStats >= every) {
         lastStats = now;
-        log(`batches ${w.stats.batches}, hosts ${w.stats.hosts}, skipped ${w.stats.skipped}, failed ${w.stats.failed}, running ${w.stats.active}`);
+        log(
+          `batches ${w.stats.batches}, hosts ${w.stats.hosts}, skipped ${w.stats.skipped}, failed ${w.stats.failed}, running ${w.stats.active}`,
+        );
       }
       const idleSince = Math.max(w.stats.lastActivity, ew?.lastActivity ?? 0);
       if (flags.exitWhenIdle !== undefined && w.stats.active === 0 && !ew?.active && now - idleSince >= flags.exitWhenIdle * 1000) {
@@ -428,7 +438,11 @@ export function registerWorkerCommands(program: Command): void {
     .option('--exclude-file <file>', 'file of addresses/CIDRs never probed (-ef); repeatable', collect)
     .option('--lab', 'lab profile: lift loopback from the reserved-range exclusions')
     .option('-c, --concurrency <n>', 'hosts probed at once by this worker (default 300)', parseIntFlag('concurrency', 1, 20000))
-    .option('--rate-limit <n>', "this worker's own new hosts per second (-rl; the scan's global limit applies too)", parseNumberFlag('rate-limit', 0))
+    .option(
+      '--rate-limit <n>',
+      "this worker's own new hosts per second (-rl; the scan's global limit applies too)",
+      parseNumberFlag('rate-limit', 0),
+    )
     .option('--rate-limit-net <n>', "this worker's own new hosts per second per /24", parseNumberFlag('rate-limit-net', 0))
     .option('--checks <dir>', 'directory of check files (must match the scan’s checks; default: the shipped pack)')
     .option(
@@ -436,10 +450,22 @@ export function registerWorkerCommands(program: Command): void {
       'batches taken at once; they share the -c host slots, so new batches start while earlier ones wait for slow hosts (default: about 2 × -c / batch size + 1, at least 2)',
       parseIntFlag('batches', 1, 64),
     )
-    .option('--lock-ms <ms>', "a batch's lock; a killed worker's batch is retried after it (default 30000)", parseIntFlag('lock-ms', 1000, 3_600_000))
-    .option('--stalled-ms <ms>', 'how often to look for batches of dead workers (default 15000)', parseIntFlag('stalled-ms', 500, 3_600_000))
+    .option(
+      '--lock-ms <ms>',
+      "a batch's lock; a killed worker's batch is retried after it (default 30000)",
+      parseIntFlag('lock-ms', 1000, 3_600_000),
+    )
+    .option(
+      '--stalled-ms <ms>',
+      'how often to look for batches of dead workers (default 15000)',
+      parseIntFlag('stalled-ms', 500, 3_600_000),
+    )
     .option('--max-stalled <n>', 'a batch that stalls more often than this fails (default 3)', parseIntFlag('max-stalled', 1, 100))
-    .option('--exit-when-idle <seconds>', 'exit after this long without work (default: run until stopped)', parseNumberFlag('exit-when-idle', 0))
+    .option(
+      '--exit-when-idle <seconds>',
+      'exit after this long without work (default: run until stopped)',
+      parseNumberFlag('exit-when-idle', 0),
+    )
     .option('--stats-interval <seconds>', 'seconds between stats lines (default 10; 0 = none)', parseNumberFlag('stats-interval', 0))
     .option('--silent', 'no log lines')
     .option('--verbose', 'log the start and end of every batch')
@@ -460,7 +486,11 @@ export function registerWorkerCommands(program: Command): void {
     .option('--redis <url>', 'Redis of the queue (default: config `redis`, EDGEWATCH_REDIS, redis://127.0.0.1:6379)')
     .option('--queue-prefix <prefix>', `key prefix of the queues (default ${DEFAULT_QUEUE_PREFIX})`)
     .option('--attempts <n>', 'attempts before the job is failed (default 3)', parseIntFlag('attempts', 1, 100))
-    .option('--wait <seconds>', 'wait for a worker to finish the job, at most this long; exit 1 if it failed or did not finish', parseNumberFlag('wait', 0))
+    .option(
+      '--wait <seconds>',
+      'wait for a worker to finish the job, at most this long; exit 1 if it failed or did not finish',
+      parseNumberFlag('wait', 0),
+    )
     .option('--json', 'print the outcome as JSON')
     .action(async (ref: string | undefined, flags: StatusFlags & { attempts?: number; wait?: number }) => {
       const cfg = baseConfig(flags);
@@ -476,7 +506,10 @@ export function registerWorkerCommands(program: Command): void {
       const e = await enqueueEnrich(q, scanId, { attempts: flags.attempts ?? 3, backoffMs: 2000 });
       const say = (o: Record<string, unknown>, line: string) => process.stdout.write(flags.json ? `${JSON.stringify(o)}\n` : `${line}\n`);
       if (flags.wait === undefined) {
-        say({ scan: scanId, job: e.id, added: e.added }, `enrichment of scan ${scanId} ${e.added ? 'queued' : 'already queued'} (job ${e.id})`);
+        say(
+          { scan: scanId, job: e.id, added: e.added },
+          `enrichment of scan ${scanId} ${e.added ? 'queued' : 'already queued'} (job ${e.id})`,
+        );
         process.exitCode = 0;
         return;
       }
