@@ -203,9 +203,15 @@ class HostRun {
     return out;
   }
 
-  /** Wait for requests sent ahead that no check consumed (their evidence belongs to this host). */
+  /**
+   * Wait for requests sent ahead that no check consumed (their evidence belongs to this host).
+   * Nothing is sent ahead after this, so one pass settles them all; entries are then forgotten
+   * whatever became of them (an abort rejects without clearing its own).
+   */
   async settle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
+    if (this.pending.size === 0) return;
+    await Promise.allSettled([...this.pending.values()]);
+    this.pending.clear();
   }
 
   /** The outcome of a request: cached, sent ahead, or sent now. */
