@@ -358,7 +358,6 @@ class Session implements HostSession {
       deadline: this.deadline,
       deadlineDetail: `host time budget of ${o.totalTimeoutMs} ms spent`,
       session: this.tlsSession,
-      onSession: o.tls ? this.onTlsSession : undefined,
     });
     this.dialing = h;
     let sock: Socket;
@@ -385,10 +384,6 @@ class Session implements HostSession {
     sock.on('error', (e: Error) => this.onSockError(sock, e));
     if (o.tls && !this.tlsFacts) this.tlsFacts = extractTlsFacts(sock as TLSSocket);
   }
-
-  private readonly onTlsSession = (s: Buffer): void => {
-    this.tlsSession = s;
-  };
 
   private exchange(w: Waiter, reused: boolean): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -580,7 +575,19 @@ class Session implements HostSession {
     this.leftover = null;
     if (s) {
       this.sock = null;
+      // Keep the TLS session for a reconnect to this host (resumption: no full handshake). Taken
+      // here, only when the session goes on, rather than from every ticket of every host.
+      if (this.o.tls && !this.spent) this.keepTlsSession(s as TLSSocket);
       s.destroy();
+    }
+  }
+
+  private keepTlsSession(s: TLSSocket): void {
+    try {
+      const session = s.getSession();
+      if (session) this.tlsSession = session;
+    } catch {
+      // no session to keep (handshake never finished, or the socket is gone)
     }
   }
 

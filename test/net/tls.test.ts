@@ -101,19 +101,21 @@ describe('TLS', () => {
     s.close();
   });
 
-  it('resumes the TLS session when it has to reconnect', async () => {
-    const resumed: boolean[] = [];
-    const srv = await keep(
-      tlsServer({ key: plainCert.key, cert: plainCert.cert, maxVersion: 'TLSv1.2' }, (sock) => {
-        resumed.push((sock as TLSSocket).isSessionReused());
-        sock.once('data', () => sock.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
-      }),
-    );
-    const s = createHostSession({ ip: '127.0.0.1', port: srv.port }, fastOpts({ tls: true }));
-    for (let i = 0; i < 3; i++) expect((await s.request({ method: 'GET', path: '/vpn/../vpns/' })).status).toBe(403);
-    s.close();
-    expect(resumed).toEqual([false, true, true]);
-  });
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`resumes the TLS session when it has to reconnect (${maxVersion})`, async () => {
+      const resumed: boolean[] = [];
+      const srv = await keep(
+        tlsServer({ key: plainCert.key, cert: plainCert.cert, maxVersion }, (sock) => {
+          resumed.push((sock as TLSSocket).isSessionReused());
+          sock.once('data', () => sock.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+        }),
+      );
+      const s = createHostSession({ ip: '127.0.0.1', port: srv.port }, fastOpts({ tls: true }));
+      for (let i = 0; i < 3; i++) expect((await s.request({ method: 'GET', path: '/vpn/../vpns/' })).status).toBe(403);
+      s.close();
+      expect(resumed).toEqual([false, true, true]);
+    });
+  }
 
   it('times out a TLS tarpit in phase tls', async () => {
     const srv = await keep(rawServer(() => {}));
