@@ -49,7 +49,21 @@ describe.skipIf(!redisGate.ok || !PG_OK)('distributed scan through a PostgreSQL 
     expect(migrate.code, migrate.stderr).toBe(0);
 
     const workers = [0, 1].map(() =>
-      startCli(['worker', '--db', viaProxy, ...common, '-c', '16', '--stats-interval', '0', '--verbose', '--lock-ms', '5000', '--stalled-ms', '1000']),
+      startCli([
+        'worker',
+        '--db',
+        viaProxy,
+        ...common,
+        '-c',
+        '16',
+        '--stats-interval',
+        '0',
+        '--verbose',
+        '--lock-ms',
+        '5000',
+        '--stalled-ms',
+        '1000',
+      ]),
     );
     const wOut = ['', ''];
     workers.forEach((w, i) => w.child.stderr?.on('data', (d) => (wOut[i] += String(d))));
@@ -57,10 +71,31 @@ describe.skipIf(!redisGate.ok || !PG_OK)('distributed scan through a PostgreSQL 
     await admin.connect();
     try {
       const coord = startCli([
-        'scan', '--distributed', RANGE, '-p', String(lab.httpsPort), '--db', viaProxy, ...common,
-        '--batch-size', '32', '--max-queued', '8', '--retry-delay', '0.5',
+        'scan',
+        '--distributed',
+        RANGE,
+        '-p',
+        String(lab.httpsPort),
+        '--db',
+        viaProxy,
+        ...common,
+        '--batch-size',
+        '32',
+        '--max-queued',
+        '8',
+        '--retry-delay',
+        '0.5',
         // A scan-wide rate keeps the scan running long enough (~10 s) to cut it in the middle.
-        '--rate-limit', '100', '--timeout', '2', '--total-timeout', '5', '--stats', '-si', '1', '--no-summary',
+        '--rate-limit',
+        '100',
+        '--timeout',
+        '2',
+        '--total-timeout',
+        '5',
+        '--stats',
+        '-si',
+        '1',
+        '--no-summary',
         // The finished scan is enriched as a queue job by one of the workers, not by the coordinator.
         '--enrich-on-workers',
       ]);
@@ -77,21 +112,33 @@ describe.skipIf(!redisGate.ok || !PG_OK)('distributed scan through a PostgreSQL 
       expect(done, cErr.slice(-2000)).toBeGreaterThanOrEqual(HOSTS / 4);
       expect(done, 'the outage must land before the scan ends').toBeLessThan(HOSTS);
       // Progress aggregates across workers: `scan status` (read from the store and Redis directly,
-      // while the outage runs) counts the records of both workers.
-      const statusP = runCli(['scan', 'status', '--db', direct, '--redis', REDIS_URL, '--queue-prefix', prefix, '--json']);
-      await proxy.outage(4000);
-      expect(proxy.cut).toBeGreaterThan(0);
-      const mid = await statusP;
-      expect(mid.code, mid.stderr).toBe(0);
-      const ms = JSON.parse(mid.stdout) as {
+      // while the outage runs) counts the records of both workers. Heartbeats lag the work, so a
+      // worker that just took its first batch may not have reported yet: ask again (bounded).
+      type Status = {
         scan: { id: string; done: number };
         queue: { workers: Array<{ scan: string | null; hosts: number }>; totals: { workers: number; on_scan: number; rate: number } };
       };
-      const onScan = ms.queue.workers.filter((w) => w.scan === ms.scan.id);
-      expect(ms.queue.totals).toMatchObject({ workers: 2, on_scan: 2 });
-      expect(onScan.every((w) => w.hosts > 0), JSON.stringify(onScan)).toBe(true);
+      const outage = proxy.outage(4000);
+      let ms: Status | null = null;
+      let onScan: Status['queue']['workers'] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const mid = await runCli(['scan', 'status', '--db', direct, '--redis', REDIS_URL, '--queue-prefix', prefix, '--json']);
+        expect(mid.code, mid.stderr).toBe(0);
+        ms = JSON.parse(mid.stdout) as Status;
+        const id = ms.scan.id;
+        onScan = ms.queue.workers.filter((w) => w.scan === id);
+        if (onScan.length === 2 && onScan.every((w) => w.hosts > 0)) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await outage;
+      expect(proxy.cut).toBeGreaterThan(0);
+      expect(ms?.queue.totals).toMatchObject({ workers: 2, on_scan: 2 });
+      expect(
+        onScan.every((w) => w.hosts > 0),
+        JSON.stringify(onScan),
+      ).toBe(true);
       // Heartbeats lag the store: the store's count is at least what the workers have reported.
-      expect(ms.scan.done).toBeGreaterThanOrEqual(onScan.reduce((a, w) => a + w.hosts, 0));
+      expect(ms?.scan.done).toBeGreaterThanOrEqual(onScan.reduce((a, w) => a + w.hosts, 0));
 
       const res = await coord.done;
       expect(res.code, res.stderr.slice(-3000)).toBe(0);
@@ -103,7 +150,9 @@ describe.skipIf(!redisGate.ok || !PG_OK)('distributed scan through a PostgreSQL 
       // Enrichment ran on a worker, for every answering address of the scan.
       expect(res.stderr).toMatch(/enriched \d+ host\(s\), \d+ attributed to an organisation \(\d+ ms, on a worker\)/);
       const enriched = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.ip_enrichment`);
-      const answering = await admin.query(`SELECT count(DISTINCT h.ip)::int AS n FROM ${schema}.observations o JOIN ${schema}.hosts h ON h.id = o.host_id WHERE o.status = 'ok'`);
+      const answering = await admin.query(
+        `SELECT count(DISTINCT h.ip)::int AS n FROM ${schema}.observations o JOIN ${schema}.hosts h ON h.id = o.host_id WHERE o.status = 'ok'`,
+      );
       expect(Number(enriched.rows[0].n)).toBe(Number(answering.rows[0].n));
       expect(Number(enriched.rows[0].n)).toBeGreaterThan(0);
 
