@@ -291,6 +291,12 @@ class Engine implements CheckEngine {
   private readonly cves: Array<{ check: CompiledCheck; prog: CheckProgram; rules: CveRules }>;
   private readonly compromises: Array<{ check: CompiledCheck; prog: CheckProgram; rules: CompromiseRules }>;
   private readonly maxEvidence: number;
+  /**
+   * Per product, the checks whose unconditional requests are sent ahead once a host is identified
+   * as it: the compromise checks first, the CVE checks last (a CVE probe may meet a responder that
+   * closes the connection, the CTX267679 bare 403).
+   */
+  private readonly aheadByProduct = new Map<string, Array<{ check: CompiledCheck; prog: CheckProgram }>>();
 
   constructor(checks: readonly CompiledCheck[], opts: EngineOptions) {
     this.fingerprints = [];
@@ -304,6 +310,11 @@ class Engine implements CheckEngine {
     }
     this.checks = [...this.fingerprints.map((f) => f.check), ...this.cves.map((c) => c.check), ...this.compromises.map((c) => c.check)];
     this.maxEvidence = opts.maxEvidence ?? DEFAULT_MAX_EVIDENCE;
+    for (const c of [...this.compromises, ...this.cves]) {
+      const list = this.aheadByProduct.get(c.rules.requiresProduct) ?? [];
+      list.push(c);
+      this.aheadByProduct.set(c.rules.requiresProduct, list);
+    }
   }
 
   async runHost(session: HostSession, signal?: AbortSignal): Promise<HostVerdict> {
@@ -339,11 +350,9 @@ class Engine implements CheckEngine {
     const vetoed = outcomes.some((o) => o.vetoed);
     let disproved: { product: string; by: string; why: string } | null = null;
     if (v.product !== null && !vetoed) {
-      // Everything the identified product's checks send unconditionally, in one pipelined write:
-      // the compromise indicators first, the CVE probes last, because a probe may meet a
-      // responder that closes the connection (the CTX267679 bare 403).
-      const product = v.product;
-      run.prefetch([...this.compromises, ...this.cves].filter((c) => (c.rules.requiresProduct as string | null) === product));
+      // Everything the identified product's checks send unconditionally, in one pipelined write.
+      const ahead = this.aheadByProduct.get(v.product);
+      if (ahead) run.prefetch(ahead);
     }
 
     if (!run.fatal) {
