@@ -3,8 +3,7 @@
  * dispatches to commands/, and maps EdgewatchError to a message and an exit status
  * (0 ok, 1 findings where a command defines it, 2 could not run, 130 interrupted).
  */
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerCasesCommands } from './commands/cases.js';
 import { registerChecksCommand } from './commands/checks.js';
 import { registerCollectScriptCommand } from './commands/collect-script.js';
@@ -18,20 +17,12 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTriageCommand } from './commands/triage.js';
 import { registerWorkerCommands } from './commands/worker.js';
-import { runProgram } from './run-program.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { newProgram, runProgram } from './run-program.js';
 
 export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('edgewatch')
-    .description(
-      'Find, classify and follow up exposed edge appliances on the day a vulnerability is mass-exploited.\nReference case: Citrix ADC / Gateway CVE-2019-19781. Traffic goes only to the configured scope (--scope or EDGEWATCH_SCOPE).',
-    )
-    .version(pkg.version)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = newProgram(
+    'Find, classify and follow up exposed edge appliances on the day a vulnerability is mass-exploited.\nReference case: Citrix ADC / Gateway CVE-2019-19781. Traffic goes only to the configured scope (--scope or EDGEWATCH_SCOPE).',
+  );
   registerScanCommand(program);
   registerResultCommands(program);
   registerLabCommand(program);

@@ -1,12 +1,25 @@
 /**
- * Runs a commander program on argv (nuclei-style flags rewritten first) and maps the outcome to
+ * The edgewatch program shell (name, version, usage-error behaviour), and running a program on argv (nuclei-style flags rewritten first) and maps the outcome to
  * the exit status: 0 ok (or what a command set), 2 usage error or could not run, an
  * EdgewatchError's own status otherwise. Shared by the full CLI (index.ts) and the scan-only
  * entry (commands/scan-cli.ts).
  */
-import { type Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { isEdgewatchError } from '../errors.js';
 import { rewriteNucleiFlags } from './argv.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** A new `edgewatch` program with `description`; commands are added by the caller. */
+export function newProgram(description: string): Command {
+  return new Command()
+    .name('edgewatch')
+    .description(description)
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+}
 
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
   try {

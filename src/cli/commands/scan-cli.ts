@@ -7,21 +7,12 @@
  * full CLI (see bin/edgewatch.js). Parsing and exit statuses come from run-program.ts, as for the
  * full CLI.
  */
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { runProgram } from '../run-program.js';
+import type { Command } from 'commander';
+import { newProgram, runProgram } from '../run-program.js';
 import { defineScanCommand } from './scan-run.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-
 export function buildScanProgram(): Command {
-  const program = new Command();
-  program
-    .name('edgewatch')
-    .description('Probe targets and classify every host; `edgewatch --help` lists the other commands.')
-    .version(pkg.version)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = newProgram('Probe targets and classify every host; `edgewatch --help` lists the other commands.');
   defineScanCommand(program);
   return program;
 }
