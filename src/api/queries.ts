@@ -498,7 +498,7 @@ async function hostCount(db: Kysely<Database>, f: HostFilter, keys: string[] | n
     q = db.selectFrom('observations').where('observations.scan_id', '=', f.scan) as unknown as typeof q;
   }
   // Scoped: a lookup per visible observation (EXISTS by primary key). As `seq IN (set)` SQLite
-  // would seek observations_host_idx (scan_id, host_id, seq) once per host *and* per seq of the
+  // would seek an index on (scan_id, host_id, …) once per host *and* per seq of the
   // set — quadratic (72 s for 14,000 hosts × 15,000 vulnerable seqs).
   const r = await hostFilters(q, f, keys !== null ? 'exists' : 'in')
     .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -36,6 +36,8 @@ export interface SyncHandle {
    * after. Only for writers that guarantee the references themselves inside one transaction.
    */
   withoutForeignKeyChecks?<T>(fn: () => T): T;
+  /** The batch writer calls this after each commit (SQLite: asks for a background checkpoint). */
+  afterWrite?(): void;
 }
 
 /** What a dialect learns when it first talks to its server. */
@@ -59,6 +61,8 @@ export interface StoreDialect {
    * record, idempotent, atomic per batch, returns how many were new).
    */
   readonly writeRecords?: (scanId: string, records: readonly ScanRecord[]) => Promise<number>;
+  /** Stops what the dialect runs besides its Kysely instance (SQLite: the checkpoint worker); before db.destroy(). */
+  readonly close?: () => Promise<void>;
 }
 
 /** Open the dialect named by `cfg`. Throws EW_STORE_OPEN or EW_STORE_DIALECT. */

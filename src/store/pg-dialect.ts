@@ -28,6 +28,7 @@ const PG_CAPABILITIES: StoreCapabilities = Object.freeze({
   maxBindParams: 65_535,
   identityColumns: true,
   syncStatements: false,
+  skippableForeignKeys: false,
 });
 
 const OID_INT8 = 20;

@@ -11,6 +11,7 @@ import { Kysely, SqliteAdapter, SqliteDialect } from 'kysely';
 import { EdgewatchError } from '../errors.js';
 import type { StoreDialect, SyncHandle } from './dialect.js';
 import type { Database } from './schema.js';
+import { BackgroundCheckpointer } from './sqlite-checkpointer.js';
 import type { StoreCapabilities } from './types.js';
 
 /** How long a writer waits for another process's lock before SQLITE_BUSY. */
@@ -27,6 +28,7 @@ const SQLITE_CAPABILITIES: StoreCapabilities = Object.freeze({
   maxBindParams: 32_766,
   identityColumns: false,
   syncStatements: true,
+  skippableForeignKeys: true,
 });
 
 /** SQLite does run DDL inside transactions; Kysely's adapter says no, which would leave a
@@ -91,5 +93,10 @@ export function openSqliteDialect(file: string, cacheKib = CACHE_KIB): StoreDial
       }
     },
   };
-  return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };
+  if (inMemory) return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };
+  // A file store's WAL is checkpointed by a worker thread once the batch writer commits (see
+  // sqlite-checkpointer.ts): the writer no longer waits for the copy back and its fsync.
+  const checkpointer = new BackgroundCheckpointer(path, handle, { busyMs: BUSY_TIMEOUT_MS });
+  sync.afterWrite = () => checkpointer.wrote();
+  return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path, close: () => checkpointer.stop() };
 }

@@ -39,11 +39,13 @@ class SqlStore implements Store {
   readonly #writeRecords?: (scanId: string, records: readonly ScanRecord[]) => Promise<number>;
   readonly #seqScan?: Compiled;
   readonly #pageSize: number;
+  readonly #closeDialect?: () => Promise<void>;
   #closed = false;
 
   constructor(d: StoreDialect, opts: StoreOptions) {
     this.db = d.db;
     this.capabilities = d.capabilities;
+    this.#closeDialect = d.close;
     this.#pageSize = Math.max(1, Math.min(Math.floor(opts.pageSize ?? RECORD_PAGE), 100_000)) || RECORD_PAGE;
     if (d.sync !== undefined && d.capabilities.syncStatements && opts.paths !== 'builder') {
       this.#writer = new PreparedWriter(d.db, d.sync);
@@ -109,7 +111,11 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.db.destroy();
+    try {
+      await this.#closeDialect?.();
+    } finally {
+      await this.db.destroy();
+    }
   }
 }
 
@@ -137,6 +143,7 @@ export async function openStore(cfg: StoreConfig, opts: StoreOptions = {}): Prom
     if (applied.length > 0) await refreshStatistics(d.db, d.capabilities);
     return new SqlStore(d, opts);
   } catch (e) {
+    await d.close?.();
     await d.db.destroy();
     throw e;
   }

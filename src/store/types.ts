@@ -31,6 +31,12 @@ export interface StoreCapabilities {
    * bulk writer and fast seq scans; without it the store uses the Kysely builder path throughout.
    */
   syncStatements: boolean;
+  /**
+   * The batch writer can switch foreign-key checks off for its own transaction (SQLite). Where it
+   * cannot (PostgreSQL), observations and findings carry no foreign keys (migration 0010) and the
+   * batch writer guarantees their references itself.
+   */
+  skippableForeignKeys: boolean;
 }
 
 export type ScanState = 'running' | 'interrupted' | 'finished' | 'failed';

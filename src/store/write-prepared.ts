@@ -87,11 +87,14 @@ export class PreparedWriter {
     this.#tx = (scanId, rows) => {
       this.#scanId = scanId;
       this.#rows = rows;
+      let added: number;
       try {
-        return run();
+        added = run();
       } finally {
         this.#rows = [];
       }
+      sync.afterWrite?.();
+      return added;
     };
   }
 

@@ -26,6 +26,7 @@ const ALL = Object.keys(
     maxBindParams: 1,
     identityColumns: true,
     syncStatements: false,
+    skippableForeignKeys: false,
   }),
 );
 

@@ -13,6 +13,7 @@ import { migration0006 } from './0006_access.js';
 import { migration0007 } from './0007_cases.js';
 import { migration0008 } from './0008_report_indexes.js';
 import { migration0009 } from './0009_api_indexes.js';
+import { migration0010 } from './0010_write_path.js';
 
 export function storeMigrations(caps: StoreCapabilities): Record<string, Migration> {
   return {
@@ -24,5 +25,6 @@ export function storeMigrations(caps: StoreCapabilities): Record<string, Migrati
     '0007_cases': migration0007(caps),
     '0008_report_indexes': migration0008(caps),
     '0009_api_indexes': migration0009(caps),
+    '0010_write_path': migration0010(caps),
   };
 }
