@@ -35,7 +35,7 @@ function writeRows(db: BetterSqlite3.Database, n: number): void {
 function walState(file: string): { log: number; checkpointed: number } {
   const other = new BetterSqlite3(file);
   try {
-    return other.pragma('wal_checkpoint(PASSIVE)')[0] as { log: number; checkpointed: number };
+    return (other.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>)[0];
   } finally {
     other.close();
   }
