@@ -24,6 +24,12 @@ import { isStoreOutage, storeRetry, waitForStore } from './store-wait.js';
 
 /** Passes over one batch across store outages before the attempt fails. */
 const STORE_PASSES = 5;
+/**
+ * Most batches a worker takes at once in auto mode, tails included. A batch in its tail holds only
+ * its targets' seqs and its slow hosts' slots; this bounds what one worker can take from the others
+ * at the end of a scan.
+ */
+const MAX_BATCHES_AT_ONCE = 128;
 
 export interface ScanWorkerOptions {
   queue: QueueSettings;
@@ -42,8 +48,9 @@ export interface ScanWorkerOptions {
   verbose?: boolean;
   /**
    * Adjust the batches taken at once to the scan's batch size (about 2 × concurrency / batch size
-   * + 1), so the host slots stay busy while earlier batches wait for their slowest hosts.
-   * Off when the operator fixed `--batches`.
+   * + 1), plus one for every batch whose targets have all been started and that only waits for its
+   * slowest hosts (up to a timeout each): the host slots stay busy through those tails. Off when
+   * the operator fixed `--batches`.
    */
   autoBatches?: boolean;
   onRefused?: (target: string, why: string) => void;
@@ -120,7 +127,17 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
   const local = new RateLimiter({ rate: o.rateLimit, perNetRate: o.rateLimitNet });
   const gate = new Gate(o.concurrency);
   const myChecks = o.engine.checks.map((c) => c.id).sort();
-  const stats: WorkerStats = { batches: 0, hosts: 0, skipped: 0, failed: 0, active: 0, lastActivity: Date.now(), scanMs: 0, jobMs: 0, cpuAtFirstBatch: null };
+  const stats: WorkerStats = {
+    batches: 0,
+    hosts: 0,
+    skipped: 0,
+    failed: 0,
+    active: 0,
+    lastActivity: Date.now(),
+    scanMs: 0,
+    jobMs: 0,
+    cpuAtFirstBatch: null,
+  };
   const started = new Date().toISOString();
   const ctxs = new Map<string, ScanCtx>();
   const controller = new AbortController();
@@ -128,13 +145,22 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
   setMaxListeners(0, controller.signal);
   let lastScan: string | null = null;
   let bullRef: Worker | null = null;
+  // Batches taken at once (autoBatches): enough to fill the host slots, plus the batches in their tail.
+  let baseBatches = 0;
+  let tails = 0;
+  const retune = () => {
+    if (!o.autoBatches || bullRef === null || baseBatches === 0) return;
+    const want = Math.min(MAX_BATCHES_AT_ONCE, baseBatches + tails);
+    if (bullRef.concurrency !== want) bullRef.concurrency = want;
+  };
   let redisWarned = false;
 
   const scanCtx = async (scanId: string): Promise<ScanCtx> => {
     const hit = ctxs.get(scanId);
     if (hit && Date.now() - hit.at < 30_000) return hit;
     const row = await o.store.getScan(scanId);
-    if (!row) throw new EdgewatchError('EW_QUEUE_SCAN_UNKNOWN', `batch for scan ${scanId}, which is not in this worker's store (check --db)`);
+    if (!row)
+      throw new EdgewatchError('EW_QUEUE_SCAN_UNKNOWN', `batch for scan ${scanId}, which is not in this worker's store (check --db)`);
     const view = readWorkerView(row.settings);
     if (typeof view === 'string') throw new EdgewatchError('EW_QUEUE_BAD_JOB', `scan ${scanId}: ${view}`);
     const want = [...view.checkIds].sort();
@@ -165,12 +191,25 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
   };
 
   /** One pass over a batch: skip the seqs already stored, scan the rest through the scan loop. */
-  const runBatchOnce = async (data: ScanBatch, job: Job, ctx: ScanCtx, pass: number): Promise<{ recorded: number; skipped: number }> => {
+  const runBatchOnce = async (
+    data: ScanBatch,
+    job: Job,
+    ctx: ScanCtx,
+    pass: number,
+    onDispatched: () => void,
+  ): Promise<{ recorded: number; skipped: number }> => {
     const lo = data.batch * ctx.view.batchSize;
     const hi = lo + ctx.view.batchSize - 1;
     const rows = await storeRetry(
       `stored seqs of batch ${job.id}`,
-      () => o.store.db.selectFrom('observations').select('seq').where('scan_id', '=', data.scan).where('seq', '>=', lo).where('seq', '<=', hi).execute(),
+      () =>
+        o.store.db
+          .selectFrom('observations')
+          .select('seq')
+          .where('scan_id', '=', data.scan)
+          .where('seq', '>=', lo)
+          .where('seq', '<=', hi)
+          .execute(),
       { log: o.log, signal: controller.signal },
     );
     const stored = new Set(rows.map((r) => Number(r.seq)));
@@ -215,6 +254,7 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
         store: o.store,
         signal: controller.signal,
         onRefused: o.onRefused,
+        onDispatched,
         batchMs: 200,
       });
       const r = await run.done;
@@ -228,6 +268,14 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
 
   const handle = async (data: ScanBatch, job: Job): Promise<unknown> => {
     const t0 = performance.now();
+    // Once every target of this batch has been started, count it as a tail: another batch may start.
+    let tail = false;
+    const inTail = () => {
+      if (tail) return;
+      tail = true;
+      tails++;
+      retune();
+    };
     stats.cpuAtFirstBatch ??= process.cpuUsage();
     stats.active++;
     stats.lastActivity = Date.now();
@@ -235,15 +283,16 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
     try {
       const ctx = await storeRetry(`scan ${data.scan}`, () => scanCtx(data.scan), { log: o.log, signal: controller.signal });
       if (ctx.state === 'finished') return { skipped: data.t.length, note: 'scan already finished' };
-      if (o.autoBatches && bullRef) {
-        const want = Math.min(64, Math.max(2, Math.ceil((2 * o.concurrency) / ctx.view.batchSize) + 1));
-        if (bullRef.concurrency !== want) bullRef.concurrency = want;
-      }
+      baseBatches = Math.min(64, Math.max(2, Math.ceil((2 * o.concurrency) / ctx.view.batchSize) + 1));
+      retune();
       const lo = data.batch * ctx.view.batchSize;
       const hi = lo + ctx.view.batchSize - 1;
       for (const t of data.t) {
         if (t[0] < lo || t[0] > hi || (ctx.total !== null && t[0] >= ctx.total)) {
-          throw new EdgewatchError('EW_QUEUE_BAD_JOB', `batch ${data.batch} of scan ${data.scan} carries seq ${t[0]} outside its range ${lo}-${hi}`);
+          throw new EdgewatchError(
+            'EW_QUEUE_BAD_JOB',
+            `batch ${data.batch} of scan ${data.scan} carries seq ${t[0]} outside its range ${lo}-${hi}`,
+          );
         }
       }
       // A store outage that outlasts the writer's own retries (PostgreSQL restarting) pauses the
@@ -252,7 +301,7 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
       let recorded = 0;
       for (let pass = 0; ; pass++) {
         try {
-          const r = await runBatchOnce(data, job, ctx, pass);
+          const r = await runBatchOnce(data, job, ctx, pass, inTail);
           recorded += r.recorded;
           break;
         } catch (e) {
@@ -265,6 +314,10 @@ export function startScanWorker(o: ScanWorkerOptions): RunningWorker {
       if (o.verbose) o.log(`batch ${job.id} done: ${recorded} recorded`);
       return { recorded };
     } finally {
+      if (tail) {
+        tails--;
+        retune();
+      }
       stats.active--;
       stats.lastActivity = Date.now();
       stats.jobMs += performance.now() - t0;

@@ -13,14 +13,14 @@
  * Redis limiter, and `gate` shares the worker's host slots between the batches it runs at once.
  */
 import type { CheckEngine } from '../checks/types.js';
-import type { ProbeOptions } from '../net/types.js';
-import { createHostSession } from '../net/session.js';
 import { RateLimiter } from '../net/rate.js';
+import { createHostSession } from '../net/session.js';
+import type { ProbeOptions } from '../net/types.js';
 import type { ScopeGuard } from '../scope/index.js';
 import type { Store } from '../store/types.js';
-import type { Target, TargetInput } from '../targets/types.js';
 import { readTargets, resolveTarget } from '../targets/index.js';
-import { failureRecord, verdictRecord, type RecordContext } from './build-record.js';
+import type { Target, TargetInput } from '../targets/types.js';
+import { failureRecord, type RecordContext, verdictRecord } from './build-record.js';
 import type { ScanRecord } from './record.js';
 
 export interface ScanRunOptions {
@@ -57,6 +57,11 @@ export interface ScanRunOptions {
   limiter?: { acquire(ip: string, signal?: AbortSignal): Promise<void> };
   /** A host-slot gate shared between several runs of one process (a worker's `-c`). */
   gate?: { acquire(signal?: AbortSignal): Promise<void>; release(): void };
+  /**
+   * Called once when every target has been started: only the slowest hosts are still running (a
+   * distributed worker then takes another batch, so their wait does not idle its host slots).
+   */
+  onDispatched?: () => void;
 }
 
 export interface ScanCounters {
@@ -212,6 +217,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
             slotFreed();
           });
       }
+      if (!signal?.aborted && !writeError && !fatal) o.onDispatched?.();
     } catch (e) {
       fatal = e;
     }

@@ -53,7 +53,14 @@ export async function createDistributedScan(
       exclude_files: [],
       allow_reserved: ['127.0.0.0/8'],
       reserved: true,
-      probe: { ...DEFAULT_PROBE_OPTIONS, connectTimeoutMs: 1000, tlsTimeoutMs: 1000, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000, totalTimeoutMs: 3000 },
+      probe: {
+        ...DEFAULT_PROBE_OPTIONS,
+        connectTimeoutMs: 1000,
+        tlsTimeoutMs: 1000,
+        firstByteTimeoutMs: 1000,
+        idleTimeoutMs: 1000,
+        totalTimeoutMs: 3000,
+      },
       checks: null,
       version: 1,
       distributed: { batch_size: o.batchSize, check_ids: e.checks.map((c) => c.id), prefix: o.prefix },
@@ -70,6 +77,7 @@ export async function inProcessWorker(o: {
   concurrency?: number;
   tuning?: Partial<WorkerTuning>;
   log?: string[];
+  autoBatches?: boolean;
 }): Promise<RunningWorker> {
   const e = await engine();
   return startScanWorker({
@@ -83,6 +91,7 @@ export async function inProcessWorker(o: {
     rateLimitNet: 0,
     tuning: { ...DEFAULT_TUNING, ...o.tuning },
     log: (l) => o.log?.push(l),
+    autoBatches: o.autoBatches,
   });
 }
 

@@ -447,7 +447,7 @@ export function registerWorkerCommands(program: Command): void {
     .option('--checks <dir>', 'directory of check files (must match the scan’s checks; default: the shipped pack)')
     .option(
       '--batches <n>',
-      'batches taken at once; they share the -c host slots, so new batches start while earlier ones wait for slow hosts (default: about 2 × -c / batch size + 1, at least 2)',
+      'batches taken at once; they share the -c host slots, so new batches start while earlier ones wait for slow hosts (default: about 2 × -c / batch size + 1, at least 2, plus one for each batch whose targets have all started and that only waits for its slowest hosts; at most 128)',
       parseIntFlag('batches', 1, 64),
     )
     .option(
