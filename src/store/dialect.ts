@@ -36,8 +36,8 @@ export interface SyncHandle {
    * after. Only for writers that guarantee the references themselves inside one transaction.
    */
   withoutForeignKeyChecks?<T>(fn: () => T): T;
-  /** The batch writer calls this after each commit (SQLite: asks for a background checkpoint). */
-  afterWrite?(): void;
+  /** The batch writer calls this after each commit with the bytes of records it wrote (SQLite: background checkpoints). */
+  afterWrite?(bytes: number): void;
 }
 
 /** What a dialect learns when it first talks to its server. */

@@ -94,9 +94,9 @@ export function openSqliteDialect(file: string, cacheKib = CACHE_KIB): StoreDial
     },
   };
   if (inMemory) return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path };
-  // A file store's WAL is checkpointed by a worker thread once the batch writer commits (see
+  // A file store's WAL is checkpointed by a worker thread once the batch writer writes fast (see
   // sqlite-checkpointer.ts): the writer no longer waits for the copy back and its fsync.
   const checkpointer = new BackgroundCheckpointer(path, handle, { busyMs: BUSY_TIMEOUT_MS });
-  sync.afterWrite = () => checkpointer.wrote();
+  sync.afterWrite = (bytes) => checkpointer.wrote(bytes);
   return { db, capabilities: SQLITE_CAPABILITIES, sync, location: path, close: () => checkpointer.stop() };
 }

@@ -93,7 +93,11 @@ export class PreparedWriter {
       } finally {
         this.#rows = [];
       }
-      sync.afterWrite?.();
+      if (sync.afterWrite !== undefined) {
+        let bytes = 0;
+        for (let i = 0; i < rows.length; i++) bytes += rows[i].record.length;
+        sync.afterWrite(bytes);
+      }
       return added;
     };
   }

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
-import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../../src/store/sqlite-checkpointer.js';
+import { BackgroundCheckpointer, START_BYTES_PER_S, WAL_LIMIT_BYTES } from '../../src/store/sqlite-checkpointer.js';
 import { tempDir } from './helpers.js';
 import { syntheticBatch } from './synthetic.js';
 
@@ -49,9 +49,10 @@ describe('background checkpoints', () => {
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
       for (let k = 0; k < 20; k++) {
         writeRows(db, 500);
-        cp.wrote();
+        cp.wrote(START_BYTES_PER_S); // a fast writer
       }
       await cp.idle();
+      expect(cp.running).toBe(true);
       expect(cp.failure).toBeUndefined();
       expect(cp.checkpoints).toBeGreaterThanOrEqual(1);
       const pageSize = Number(db.pragma('page_size', { simple: true }));
@@ -70,19 +71,41 @@ describe('background checkpoints', () => {
     check.close();
   });
 
+  it('do not start for a writer that writes slowly (a scan): SQLite checkpoints as it always does', async () => {
+    const db = writer('slow.db');
+    const cp = new BackgroundCheckpointer(tmp.file('slow.db'), db);
+    try {
+      for (let k = 0; k < 10; k++) {
+        writeRows(db, 100);
+        cp.wrote(100 * 2048);
+      }
+      expect(cp.running).toBe(false);
+      expect(cp.checkpoints).toBe(0);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      // Ten times the threshold within the same second: it starts.
+      cp.wrote(10 * START_BYTES_PER_S);
+      expect(cp.running).toBe(true);
+      await cp.idle();
+      expect(cp.checkpoints).toBe(1);
+    } finally {
+      await cp.stop();
+      db.close();
+    }
+  });
+
   it('hand checkpoints back to the writer when the worker cannot run, losing nothing', async () => {
     const db = writer('b.db');
     const cp = new BackgroundCheckpointer(tmp.file('b.db'), db, { driver: tmp.file('no-such-driver.js') });
     try {
       writeRows(db, 100);
-      cp.wrote();
+      cp.wrote(START_BYTES_PER_S);
       for (let i = 0; i < 100 && cp.failure === undefined; i++) await new Promise((r) => setTimeout(r, 20));
       expect(cp.failure).toMatch(/no-such-driver/);
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
       await cp.idle();
       for (let k = 0; k < 5; k++) {
         writeRows(db, 500);
-        cp.wrote();
+        cp.wrote(START_BYTES_PER_S);
       }
     } finally {
       await cp.stop();
