@@ -15,7 +15,7 @@
  * The worker costs the process 5–8 MB of memory (a V8 isolate, measured), so it starts only once the
  * writer writes fast: START_BYTES_PER_S of records within a second (bulk loads, benchmarks, a
  * store shared by fast writers). A scan writes far less (about 2 MB/s at 800 Citrix hosts/s, 3 MB/s
- * at 10,000 refused targets/s); SQLite's own checkpoints then cost it well under 1 % of its time,
+ * at 10,000 refused targets/s); SQLite's own checkpoints (one per 1,000 WAL pages) then cost it little,
  * and its memory stays bounded (issue #2).
  *
  * Durability is unchanged: a passive checkpoint never blocks or undoes a commit, synchronous=NORMAL
