@@ -217,7 +217,7 @@ export function runScan(o: ScanRunOptions): ScanHandle {
             slotFreed();
           });
       }
-      if (!signal?.aborted && !writeError && !fatal) o.onDispatched?.();
+      if (!signal?.aborted && !writeError) o.onDispatched?.();
     } catch (e) {
       fatal = e;
     }

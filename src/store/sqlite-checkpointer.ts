@@ -41,7 +41,7 @@ export interface PragmaHandle {
 }
 
 // The worker's code: CommonJS run with `eval`, so it needs no TypeScript loader; the driver comes
-// by absolute path. Messages in: 'checkpoint' | 'stop'. Out: {done} after each checkpoint, {error}.
+// by absolute path. Messages in: 'checkpoint' | 'stop'. Out: {} after each checkpoint, or {error}.
 // Its connection keeps a 1 MiB page cache: a checkpoint copies frames from the WAL, not the cache.
 const WORKER_SOURCE = `
 'use strict';
@@ -58,8 +58,8 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
-    parentPort.postMessage({ done: true, log: r.log, checkpointed: r.checkpointed });
+    db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({});
   } catch (e) {
     parentPort.postMessage({ error: String((e && e.message) || e) });
   }
@@ -72,7 +72,7 @@ export interface CheckpointerOptions {
   busyMs?: number;
 }
 
-/** Checkpoints of one database file, run by a worker thread that starts at the first write. */
+/** Checkpoints of one database file, run by a worker thread that starts once the writer writes fast. */
 export class BackgroundCheckpointer {
   readonly #file: string;
   readonly #writer: PragmaHandle;
@@ -173,7 +173,7 @@ export class BackgroundCheckpointer {
         resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
       });
       w.unref();
-      w.on('message', (m: { done?: boolean; error?: string }) => {
+      w.on('message', (m: { error?: string }) => {
         if (m.error !== undefined) this.#fail(m.error);
         else this.#answered();
       });
